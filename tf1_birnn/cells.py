@@ -1,0 +1,189 @@
+"""The tutorial's ``LSTMcell`` and ``GRUcell`` with fused gate matrices.
+
+LSTM: Hochreiter & Schmidhuber (1997), with the forget gate of Gers et al. (2000).
+GRU: Cho et al. (2014). The code follows YJango's tutorial "循环神经网络——双向LSTM&GRU"
+(RNN LV2) line by line: every gate is a tuple ``(Wx, Wh, b)`` made by ``Gate``; the gates
+are concatenated into ``W_x`` `[D_input, n_gates*D_cell]`, ``W_h`` `[D_cell, n_gates*D_cell]`
+and ``b`` `[n_gates*D_cell]` so that one matmul computes all gates, which ``Slice_W`` cuts
+apart. Gate order, written once:
+
+- LSTM ``[i, f, o, c]`` (input, forget, output gates, candidate cell);
+- GRU ``[r, u, c]`` (reset, update gates, candidate state).
+
+Equations (``*`` is elementwise):
+
+- LSTM: ``i, f, o = sigmoid(x W_x + h W_h + b)[gate]``, ``g = tanh(...)[c]``,
+  ``c_t = f * c_prev + i * g``, ``h_t = o * h_act(c_t)``.
+- GRU: ``r, u = sigmoid(x W_x + b + h W_h)[gate]``, ``c = tanh(x W_xc + b_c + r * (h W_hc))``,
+  ``h_t = (1 - u) * h_prev + u * c``.
+
+Where this differs from the tutorial, on purpose:
+
+- a given ``init_h`` / ``init_c`` is used (the tutorial then leaves ``previous`` unset and
+  ``RNN`` fails); an LSTM given only ``init_h`` starts ``c`` at zero (and vice versa);
+- every argument is checked before any variable is made, with an error naming it.
+"""
+import tensorflow as tf
+
+from .initializers import check_shape
+
+__all__ = ["LSTMcell", "GRUcell", "check_cell"]
+
+
+def _check_size(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+
+
+def _check_incoming(incoming, D_input):
+    if not isinstance(incoming, (tf.Tensor, tf.Variable)):
+        raise TypeError(f"incoming must be a tf.Tensor `[n_steps, n_samples, D_input]`; "
+                        f"got {type(incoming).__name__}")
+    shape = incoming.shape
+    if shape.rank is not None and shape.rank != 3:
+        raise ValueError(f"incoming must have rank 3 `[n_steps, n_samples, D_input]`; "
+                         f"got shape {shape}")
+    if shape.rank == 3 and shape[2] is not None and shape[2] != D_input:
+        raise ValueError(f"the last dimension of incoming must equal D_input={D_input}; "
+                         f"got shape {shape}")
+
+
+def _check_state(state, name, D_cell):
+    if state is None:
+        return None
+    state = tf.convert_to_tensor(state, dtype=tf.float32)
+    shape = state.shape
+    if shape.rank is not None and (shape.rank != 2 or shape[1] not in (None, D_cell)):
+        raise ValueError(f"{name} must have shape `[n_samples, D_cell]` with D_cell={D_cell}; "
+                         f"got shape {shape}")
+    return state
+
+
+class _Cell:
+    """What both cells share: checks, ``Gate``, ``Slice_W``, fusing and the zero state."""
+
+    gate_names = ()
+
+    def __init__(self, incoming, D_input, D_cell, initializer, L2=False):
+        _check_size(D_input, "D_input")
+        _check_size(D_cell, "D_cell")
+        _check_incoming(incoming, D_input)
+        if not callable(initializer):
+            raise TypeError(f"initializer must be callable like weight_init(shape); "
+                            f"got {initializer!r}")
+        self.incoming = incoming  # input data `[n_steps, n_samples, D_input]`
+        self.D_input = D_input
+        self.D_cell = D_cell
+        self.initializer = initializer  # how the gate weights are initialized
+
+    def zero_state(self):
+        """Zeros `[n_samples, D_cell]`, as the tutorial's ``incoming[0] @ zeros``."""
+        n_samples = tf.shape(self.incoming)[1]
+        return tf.zeros(tf.stack([n_samples, self.D_cell]), dtype=tf.float32)
+
+    def Gate(self, bias=0.001):
+        """Make one gate's parameters ``(Wx, Wh, b)``: `[D_input, D_cell]`, `[D_cell, D_cell]`,
+        `[D_cell]` (``b`` is the constant ``bias``)."""
+        Wx = self.initializer([self.D_input, self.D_cell])
+        Wh = self.initializer([self.D_cell, self.D_cell])
+        b = tf.Variable(tf.constant(bias, shape=[self.D_cell], dtype=tf.float32), trainable=True)
+        return Wx, Wh, b
+
+    def Slice_W(self, x, n):
+        """Gate ``n`` of a fused result: `[n_samples, n_gates*D_cell]` -> `[n_samples, D_cell]`."""
+        return x[:, n * self.D_cell:(n + 1) * self.D_cell]
+
+    def _fuse(self, gates, L2):
+        # all gates in one matmul: W_x `[D_input, n*D_cell]`, W_h `[D_cell, n*D_cell]`, b `[n*D_cell]`
+        self.W_x = tf.concat(values=[g[0] for g in gates], axis=1)
+        self.W_h = tf.concat(values=[g[1] for g in gates], axis=1)
+        self.b = tf.concat(values=[g[2] for g in gates], axis=0)
+        if L2:  # L2 regularization of the cell's weights
+            self.L2_loss = tf.nn.l2_loss(self.W_x) + tf.nn.l2_loss(self.W_h)
+
+    def variables(self):
+        """The cell's trainable variables, gate by gate."""
+        return [v for name in self.gate_names for v in getattr(self, name)]
+
+
+class LSTMcell(_Cell):
+    """LSTM cell; ``Step`` maps ``previous`` `[2, n_samples, D_cell]` (h, c stacked) and
+    ``current_x`` `[n_samples, D_input]` to the next `[2, n_samples, D_cell]`.
+
+    ``incoming``: `[n_steps, n_samples, D_input]`; ``f_bias``: initial forget-gate bias;
+    ``h_act``: activation of ``c_t`` in ``h_t``; ``init_h``/``init_c``: `[n_samples, D_cell]`.
+    """
+
+    gate_names = ("igate", "fgate", "ogate", "cell")
+
+    def __init__(self, incoming, D_input, D_cell, initializer,
+                 f_bias=1.0, L2=False, h_act=tf.tanh, init_h=None, init_c=None):
+        super().__init__(incoming, D_input, D_cell, initializer)
+        if not callable(h_act):
+            raise TypeError(f"h_act must be callable like tf.tanh; got {h_act!r}")
+        self.f_bias = f_bias  # initial bias of the forget gate
+        self.h_act = h_act  # activation of the memory cell in the hidden state
+        self.type = 'lstm'  # tells RNN that Step returns h and c stacked
+        init_h = _check_state(init_h, "init_h", D_cell)
+        init_c = _check_state(init_c, "init_c", D_cell)
+        self.init_h = self.zero_state() if init_h is None else init_h
+        self.init_c = self.zero_state() if init_c is None else init_c
+        self.previous = tf.stack([self.init_h, self.init_c])  # [2, n_samples, D_cell]
+        self.igate = self.Gate()  # input gate
+        self.fgate = self.Gate(bias=f_bias)  # forget gate
+        self.ogate = self.Gate()  # output gate
+        self.cell = self.Gate()  # candidate memory cell
+        self._fuse([self.igate, self.fgate, self.ogate, self.cell], L2)
+
+    def Step(self, previous_h_c_tuple, current_x):
+        """One time step: `[2, n_samples, D_cell]`, `[n_samples, D_input]` -> `[2, n_samples, D_cell]`."""
+        prev_h, prev_c = tf.unstack(previous_h_c_tuple)  # [n_samples, D_cell] each
+        # all gates in one big matmul: [n_samples, 4*D_cell]
+        gates = tf.matmul(current_x, self.W_x) + tf.matmul(prev_h, self.W_h) + self.b
+        i = tf.sigmoid(self.Slice_W(gates, 0))  # input gate
+        f = tf.sigmoid(self.Slice_W(gates, 1))  # forget gate
+        o = tf.sigmoid(self.Slice_W(gates, 2))  # output gate
+        c = tf.tanh(self.Slice_W(gates, 3))  # new information
+        current_c = f * prev_c + i * c
+        current_h = o * self.h_act(current_c)
+        return tf.stack([current_h, current_c])
+
+
+class GRUcell(_Cell):
+    """GRU cell; ``Step`` maps ``prev_h`` `[n_samples, D_cell]` and ``current_x``
+    `[n_samples, D_input]` to ``current_h`` `[n_samples, D_cell]`.
+
+    ``incoming``: `[n_steps, n_samples, D_input]`; ``init_h``: `[n_samples, D_cell]`.
+    """
+
+    gate_names = ("rgate", "ugate", "cell")
+
+    def __init__(self, incoming, D_input, D_cell, initializer, L2=False, init_h=None):
+        super().__init__(incoming, D_input, D_cell, initializer)
+        self.type = 'gru'
+        init_h = _check_state(init_h, "init_h", D_cell)
+        self.init_h = self.zero_state() if init_h is None else init_h
+        self.previous = self.init_h  # [n_samples, D_cell]; a GRU has no memory cell
+        self.rgate = self.Gate()  # reset gate
+        self.ugate = self.Gate()  # update gate
+        self.cell = self.Gate()  # candidate state
+        self._fuse([self.rgate, self.ugate, self.cell], L2)
+
+    def Step(self, prev_h, current_x):
+        """One time step: `[n_samples, D_cell]`, `[n_samples, D_input]` -> `[n_samples, D_cell]`."""
+        Wx = tf.matmul(current_x, self.W_x) + self.b  # [n_samples, 3*D_cell]
+        Wh = tf.matmul(prev_h, self.W_h)  # [n_samples, 3*D_cell]
+        r = tf.sigmoid(self.Slice_W(Wx, 0) + self.Slice_W(Wh, 0))  # reset gate
+        u = tf.sigmoid(self.Slice_W(Wx, 1) + self.Slice_W(Wh, 1))  # update gate
+        # the reset gate already acts on the candidate
+        c = tf.tanh(self.Slice_W(Wx, 2) + r * self.Slice_W(Wh, 2))
+        # the update gate does the work of the LSTM's input and output gates
+        current_h = (1 - u) * prev_h + u * c
+        return current_h
+
+
+def check_cell(cell, name="cell"):
+    """Raise ``TypeError`` unless ``cell`` is an ``LSTMcell`` or a ``GRUcell``."""
+    if not isinstance(cell, _Cell):
+        raise TypeError(f"{name} must be a tf1_birnn LSTMcell or GRUcell; "
+                        f"got {type(cell).__name__}")

@@ -1,0 +1,164 @@
+"""The tutorial's networks, built in a ``tf.compat.v1`` graph.
+
+- ``'birnn'`` (the tutorial's LV2 network): ``inputs`` `[n_samples, n_steps, D_input]` ->
+  ``n_ff`` ReLU layers of ``num_units`` -> ``n_layers`` bidirectional RNN layers -> ``n_ff``
+  ReLU layers -> linear ``D_label``, dropout after every hidden layer, MSE + ``L2_penalty`` *
+  L2 of the dense weights, Adam.
+- ``'lv1'`` (the tutorial's LV1 network): one forward RNN layer (an LSTM by default) ->
+  linear, plain MSE, Adam.
+- ``'ff'`` (a feedforward baseline): the LV2 network without its RNN layers.
+
+Placeholders are named as in the tutorial: "inputs", "labels" `[n_samples*n_steps, D_label]`,
+"dropout_keep"; with ``variable_length=True`` also "sequence_length" `[n_samples]`, and the
+loss is the mean over utterances of each utterance's MSE on its real frames only.
+
+Where this differs from the tutorial:
+
+- the RNN output is transposed back to `[n_samples, n_steps, D]` before it is flattened, so
+  that rows line up with ``labels`` when ``n_samples > 1`` (the tutorial reshapes the
+  time-major tensor, which is only right for one utterance per step);
+- stacked layers feed each layer the previous layer's output. The tutorial's example feeds
+  ``inputs_T`` to both layers, so its first layer is dead code; ``stacking='tutorial'``
+  rebuilds exactly that for comparison;
+- with ``merge='concat'`` the next layer takes ``2*num_units`` inputs.
+"""
+from dataclasses import dataclass, field
+
+import tensorflow as tf
+
+from .cells import GRUcell, LSTMcell, _check_size
+from .initializers import bias_init, orthogonal_initializer, weight_init
+from .rnn import RNN, check_merge
+
+__all__ = ["Network", "build_network", "ARCHS", "CELLS"]
+
+ARCHS = ("birnn", "lv1", "ff")
+CELLS = {"gru": GRUcell, "lstm": LSTMcell}
+STACKING = ("true", "tutorial")
+
+
+@dataclass
+class Network:
+    """Handles to one built network (all tensors live in the graph it was built in)."""
+    inputs: tf.Tensor  # [n_samples, n_steps, D_input]
+    labels: tf.Tensor  # [n_samples*n_steps, D_label]
+    drop_keep_rate: tf.Tensor  # scalar keep probability of dropout
+    output: tf.Tensor  # [n_samples*n_steps, D_label]
+    loss: tf.Tensor  # scalar mean squared error
+    per_utterance_loss: tf.Tensor  # [n_samples] each utterance's MSE
+    train_step: tf.Operation
+    L2_total: tf.Tensor
+    sequence_length: tf.Tensor = None  # [n_samples], only with variable_length=True
+    cells: list = field(default_factory=list)  # the RNN cells, layer by layer (fw, bw)
+    weights: dict = field(default_factory=dict)  # name -> dense weight or bias variable
+    config: dict = field(default_factory=dict)
+
+
+def _dense(x, D_in, D_out, name, weights):
+    """``x @ W + b`` with the tutorial's initializers: `[n, D_in]` -> `[n, D_out]`."""
+    with tf.name_scope(name):
+        W = weight_init([D_in, D_out], name="W")
+        b = bias_init([D_out], name="b")
+    weights[f"{name}/W"], weights[f"{name}/b"] = W, b
+    return tf.matmul(x, W) + b
+
+
+def _check_choice(value, name, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; "
+                         f"got {value!r}")
+
+
+def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell="gru",
+                  cell_b="gru", merge="sum", n_layers=1, n_ff=2, stacking="true",
+                  learning_rate=7e-5, L2_penalty=1e-4, fast=False, variable_length=False):
+    """Build ``arch`` in the default graph and return a ``Network``.
+
+    ``cell``/``cell_b``: 'gru' or 'lstm' for the forward/backward direction (``cell_b=None``
+    makes the RNN layers unidirectional); ``n_layers``: stacked RNN layers; ``n_ff``: ReLU
+    layers before and after them; ``fast``: use the fast ``RNN`` path.
+    """
+    _check_choice(arch, "arch", ARCHS)
+    for value, name in ((D_input, "D_input"), (D_label, "D_label"), (num_units, "num_units"),
+                        (n_layers, "n_layers")):
+        _check_size(value, name)
+    if isinstance(n_ff, bool) or not isinstance(n_ff, int) or n_ff < 0:
+        raise ValueError(f"n_ff must be a non-negative integer; got {n_ff!r}")
+    _check_choice(cell, "cell", tuple(CELLS))
+    if cell_b is not None:
+        _check_choice(cell_b, "cell_b", tuple(CELLS))
+    check_merge(merge)
+    _check_choice(stacking, "stacking", STACKING)
+    for value, name in ((learning_rate, "learning_rate"), (L2_penalty, "L2_penalty")):
+        if not isinstance(value, (int, float)) or value < 0 or value != value:
+            raise ValueError(f"{name} must be a non-negative number; got {value!r}")
+    if arch == "lv1":
+        n_ff, n_layers, cell_b, L2_penalty = 0, 1, None, 0.0
+    config = dict(arch=arch, D_input=D_input, D_label=D_label, num_units=num_units,
+                  cell=cell, cell_b=cell_b, merge=merge, n_layers=n_layers, n_ff=n_ff,
+                  stacking=stacking, learning_rate=learning_rate, L2_penalty=L2_penalty,
+                  fast=fast, variable_length=variable_length)
+
+    inputs = tf.compat.v1.placeholder(tf.float32, [None, None, D_input], name="inputs")
+    labels = tf.compat.v1.placeholder(tf.float32, [None, D_label], name="labels")
+    drop_keep_rate = tf.compat.v1.placeholder(tf.float32, name="dropout_keep")  # keep rate
+    n_samples, n_steps = tf.shape(inputs)[0], tf.shape(inputs)[1]
+    sequence_length = None
+    if variable_length:
+        sequence_length = tf.compat.v1.placeholder(tf.int32, [None], name="sequence_length")
+    weights, cells = {}, []
+
+    def dropout(x):
+        return tf.nn.dropout(x, rate=1 - drop_keep_rate)
+
+    h, D_h = tf.reshape(inputs, [-1, D_input]), D_input  # [n_samples*n_steps, D_input]
+    for k in range(n_ff):  # feedforward layers before the RNN
+        h = dropout(tf.nn.relu(_dense(h, D_h, num_units, f"ff_in{k}", weights)))
+        D_h = num_units
+    if arch != "ff":
+        x_T = tf.transpose(tf.reshape(h, [n_samples, n_steps, D_h]), perm=[1, 0, 2])  # [n_steps, n_samples, D_h]
+        layer_in, D_in = x_T, D_h
+        for layer in range(n_layers):
+            with tf.name_scope(f"rnn{layer}"):
+                with tf.name_scope("fw"):
+                    fcell = CELLS[cell](layer_in, D_in, num_units, orthogonal_initializer)
+                bcell = None
+                if cell_b is not None:
+                    with tf.name_scope("bw"):
+                        bcell = CELLS[cell_b](layer_in, D_in, num_units, orthogonal_initializer)
+                out = RNN(fcell, bcell, merge, sequence_length=sequence_length, fast=fast)
+            cells.append((fcell, bcell))
+            D_out = 2 * num_units if (bcell is not None and merge == "concat") else num_units
+            if stacking == "true":
+                layer_in, D_in = out, D_out
+            else:  # the tutorial's example: every layer reads inputs_T
+                if D_out != D_h:
+                    raise ValueError("stacking='tutorial' needs merge != 'concat' and "
+                                     f"num_units == the RNN input size; got {D_out} and {D_h}")
+        # back to [n_samples, n_steps, D_out], then [n_samples*n_steps, D_out]
+        h = tf.reshape(tf.transpose(out, perm=[1, 0, 2]), [-1, D_out])
+        D_h = D_out
+        if arch == "birnn":
+            h = dropout(h)
+    for k in range(n_ff):  # feedforward layers after the RNN
+        h = dropout(tf.nn.relu(_dense(h, D_h, num_units, f"ff_out{k}", weights)))
+        D_h = num_units
+    output = _dense(h, D_h, D_label, "output", weights)  # [n_samples*n_steps, D_label]
+
+    sq = tf.reshape((output - labels) ** 2, [n_samples, n_steps, D_label])
+    if variable_length:
+        mask = tf.sequence_mask(sequence_length, maxlen=n_steps, dtype=tf.float32)  # [n_samples, n_steps]
+        frames = tf.cast(sequence_length, tf.float32) * D_label
+        per_utterance_loss = tf.reduce_sum(sq * mask[:, :, None], axis=[1, 2]) / frames
+        loss = tf.reduce_mean(per_utterance_loss)
+    else:
+        per_utterance_loss = tf.reduce_mean(sq, axis=[1, 2])
+        loss = tf.reduce_mean((output - labels) ** 2)  # the tutorial's loss
+    dense_W = [v for k, v in weights.items() if k.endswith("/W")]
+    L2_total = tf.add_n([tf.nn.l2_loss(W) for W in dense_W])
+    train_step = tf.compat.v1.train.AdamOptimizer(learning_rate).minimize(
+        loss + L2_penalty * L2_total)
+    return Network(inputs=inputs, labels=labels, drop_keep_rate=drop_keep_rate, output=output,
+                   loss=loss, per_utterance_loss=per_utterance_loss, train_step=train_step,
+                   L2_total=L2_total, sequence_length=sequence_length, cells=cells,
+                   weights=weights, config=config)

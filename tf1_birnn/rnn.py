@@ -1,0 +1,116 @@
+"""The tutorial's ``RNN``: run a cell over time with ``tf.scan``, optionally both ways.
+
+``RNN(cell, cell_b=None, merge='sum')`` runs ``cell.Step`` over ``cell.incoming``
+`[n_steps, n_samples, D_input]` (time-major) and, when ``cell_b`` is given, ``cell_b.Step``
+over the time-reversed input; the backward states are reversed back and merged with the
+forward ones. Any combination of ``LSTMcell`` and ``GRUcell`` works.
+
+Beyond the tutorial:
+
+- ``merge`` must be 'sum', 'concat', 'mul' or 'ave' (Keras's ``Bidirectional`` modes); the
+  tutorial silently concatenates for any value other than 'sum', we raise ``ValueError``.
+- ``sequence_length`` `[n_samples]` makes padded minibatches exact: a padded frame keeps the
+  state unchanged and outputs zeros, and the backward cell reverses each sequence within its
+  own length (``tf.reverse_sequence``), not the padded tensor.
+- ``fast=True`` selects the fast path of ``tf1_birnn.fast`` (same numbers, tested).
+"""
+import tensorflow as tf
+
+from .cells import check_cell
+
+__all__ = ["RNN", "MERGE_MODES", "merge_states", "run_cell"]
+
+MERGE_MODES = ("sum", "concat", "mul", "ave")
+
+
+def check_merge(merge):
+    """Raise ``ValueError`` unless ``merge`` is one of ``MERGE_MODES``."""
+    if merge not in MERGE_MODES:
+        raise ValueError(f"merge must be one of {', '.join(repr(m) for m in MERGE_MODES)}; "
+                         f"got {merge!r}")
+
+
+def merge_states(hstates, b_hstates, merge):
+    """Merge forward and backward states, each `[n_steps, n_samples, D_cell]`."""
+    if merge == "sum":
+        return hstates + b_hstates
+    if merge == "mul":
+        return hstates * b_hstates
+    if merge == "ave":
+        return (hstates + b_hstates) / 2
+    return tf.concat(values=[hstates, b_hstates], axis=2)  # [n_steps, n_samples, 2*D_cell]
+
+
+def _masked_step(cell):
+    """Wrap ``cell.Step`` so that a frame with mask 0 leaves the state unchanged."""
+    def step(previous, elems):
+        current_x, m = elems  # [n_samples, D_input], [n_samples, 1]
+        current = cell.Step(previous, current_x)
+        return m * current + (1 - m) * previous
+    return step
+
+
+def run_cell(cell, incoming, mask=None, name="hstates"):
+    """Scan ``cell.Step`` over ``incoming`` `[n_steps, n_samples, D_input]`; return the hidden
+    states `[n_steps, n_samples, D_cell]` (for an LSTM, drop the memory cells).
+
+    ``mask`` `[n_steps, n_samples, 1]` (1 = real frame) freezes the state on padded frames.
+    """
+    if mask is None:
+        hstates = tf.scan(fn=cell.Step, elems=incoming, initializer=cell.previous, name=name)
+    else:
+        hstates = tf.scan(fn=_masked_step(cell), elems=(incoming, mask),
+                          initializer=cell.previous, name=name)
+    if cell.type == 'lstm':
+        # [n_steps, 2, n_samples, D_cell] -> hidden states [n_steps, n_samples, D_cell]
+        hstates = hstates[:, 0, :, :]
+    return hstates
+
+
+def sequence_mask(sequence_length, n_steps):
+    """`[n_samples]` lengths -> float mask `[n_steps, n_samples, 1]` (time-major)."""
+    mask = tf.sequence_mask(sequence_length, maxlen=n_steps, dtype=tf.float32)  # [n_samples, n_steps]
+    return tf.transpose(mask)[:, :, None]  # [n_steps, n_samples, 1]
+
+
+def reverse_time(x, sequence_length):
+    """Reverse `[n_steps, n_samples, D]` in time, within each sequence's length if given."""
+    if sequence_length is None:
+        return tf.reverse(x, axis=[0])
+    return tf.reverse_sequence(x, sequence_length, seq_axis=0, batch_axis=1)
+
+
+def RNN(cell, cell_b=None, merge='sum', sequence_length=None, fast=False):
+    """Run ``cell`` forward (and ``cell_b`` backward) over ``cell.incoming``.
+
+    ``cell.incoming``: `[n_steps, n_samples, D_input]`. Returns `[n_steps, n_samples, D_cell]`,
+    or `[n_steps, n_samples, 2*D_cell]` for ``merge='concat'``. ``sequence_length``
+    `[n_samples]` (int32): the real length of each padded sequence; outputs past it are 0.
+    """
+    check_cell(cell, "cell")
+    if cell_b is not None:
+        check_cell(cell_b, "cell_b")
+        check_merge(merge)
+        if cell_b.D_cell != cell.D_cell and merge != "concat":
+            raise ValueError(f"merge={merge!r} needs cells of the same D_cell; got "
+                             f"{cell.D_cell} and {cell_b.D_cell} (use merge='concat')")
+    if fast:
+        from .fast import fast_RNN  # the fast path, kept apart from the tutorial's code
+        return fast_RNN(cell, cell_b, merge, sequence_length)
+    mask = None
+    if sequence_length is not None:
+        sequence_length = tf.convert_to_tensor(sequence_length, dtype=tf.int32)
+        mask = sequence_mask(sequence_length, tf.shape(cell.incoming)[0])
+    # forward direction
+    hstates = run_cell(cell, cell.incoming, mask, name='hstates')
+    if mask is not None:
+        hstates = hstates * mask  # zeros on padded frames
+    if cell_b is None:
+        return hstates
+    # backward direction: reverse the input, scan, and reverse the states back
+    incoming_b = reverse_time(cell.incoming, sequence_length)
+    b_hstates_rev = run_cell(cell_b, incoming_b, mask, name='b_hstates')
+    b_hstates = reverse_time(b_hstates_rev, sequence_length)
+    if mask is not None:
+        b_hstates = b_hstates * mask
+    return merge_states(hstates, b_hstates, merge)
