@@ -88,9 +88,9 @@ def RNN(cell, cell_b=None, merge='sum', sequence_length=None, fast=False):
     `[n_samples]` (int32): the real length of each padded sequence; outputs past it are 0.
     """
     check_cell(cell, "cell")
+    check_merge(merge)
     if cell_b is not None:
         check_cell(cell_b, "cell_b")
-        check_merge(merge)
         if cell_b.D_cell != cell.D_cell and merge != "concat":
             raise ValueError(f"merge={merge!r} needs cells of the same D_cell; got "
                              f"{cell.D_cell} and {cell_b.D_cell} (use merge='concat')")

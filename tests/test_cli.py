@@ -1,0 +1,109 @@
+"""The ``tf1-birnn`` command line: the main job's companions and every user error."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tf1_birnn.cli import main
+from tiny import tiny_npz
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny run trained through the CLI on a tiny .npz corpus."""
+    tmp = tmp_path_factory.mktemp("cli")
+    data = tiny_npz(tmp / "tiny.npz", n=8)
+    logdir = str(tmp / "logs")
+    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "2",
+                 "--logdir", logdir, "--run-name", "t", "--no-progress"])
+    assert code == 0
+    return data, logdir, os.path.join(logdir, "t")
+
+
+def test_train_prints_the_tutorial_lines_and_the_tensorboard_command(trained, capsys):
+    data, logdir, _ = trained
+    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1", "--logdir",
+                 logdir, "--run-name", "t2", "--no-progress", "--batch-size", "3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "(0, 'train:', " in out and "'test:', " in out
+    assert f"tensorboard --logdir {logdir}" in out
+
+
+def test_evaluate_and_predict(trained, capsys, tmp_path):
+    data, _, run_dir = trained
+    assert main(["evaluate", run_dir]) == 0
+    assert "train:" in capsys.readouterr().out
+    out_dir = str(tmp_path / "pred")
+    assert main(["predict", run_dir, "--utterance", "1", "--out", out_dir]) == 0
+    pred = np.load(os.path.join(out_dir, "utterance1.npy"))
+    assert pred.ndim == 2 and pred.shape[1] == 24
+    with open(os.path.join(out_dir, "utterance1.png"), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    # a second predict would overwrite: refused
+    assert main(["predict", run_dir, "--utterance", "1", "--out", out_dir]) == 2
+    assert "exists" in capsys.readouterr().err
+
+
+def test_compare_reports_beside_the_blog(trained, capsys):
+    _, _, run_dir = trained
+    assert main(["compare", run_dir]) == 0
+    out = capsys.readouterr().out
+    assert "| epoch | our train | our test | blog train | blog test |" in out
+    assert "| 0 | " in out and "0.793" in out  # the blog's LV2 epoch-0 train loss
+    assert "original X.npy/Y.npy" in out  # a .npz run counts as original-format data
+
+
+def test_convert_writes_a_safe_npz(tmp_path, capsys):
+    from tf1_birnn.loader import load_npz
+    from tiny import tiny_corpus
+    X, Y = tiny_corpus(n=3)
+    for name, arrays in (("X.npy", X), ("Y.npy", Y)):
+        obj = np.empty(len(arrays), dtype=object)
+        obj[:] = arrays
+        np.save(tmp_path / name, obj, allow_pickle=True)
+    out = str(tmp_path / "out.npz")
+    assert main(["convert", str(tmp_path / "X.npy"), str(tmp_path / "Y.npy"), out]) == 0
+    X2, _ = load_npz(out)
+    np.testing.assert_array_equal(X2[2], X[2])
+    assert main(["convert", str(tmp_path / "X.npy"), str(tmp_path / "Y.npy"), out]) == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--epochs", "0"], "positive integer"),
+    (["train", "--preset", "huge"], "invalid choice"),
+    (["train", "--merge", "avg"], "invalid choice"),
+    (["train", "--learning-rate", "-1"], "positive number"),
+    (["train", "--data-x", "X.npy"], "--data-x and --data-y go together"),
+    (["train", "--data", "missing.npz"], "missing.npz"),
+    (["train", "--resume"], "--run-name"),
+    (["evaluate", "."], "not a tf1_birnn run folder"),
+    (["nonsense"], "invalid choice"),
+])
+def test_user_errors_give_one_line_and_status_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse errors
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 2
+
+
+def test_existing_run_name_is_refused(trained, capsys):
+    data, logdir, _ = trained
+    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1",
+                 "--logdir", logdir, "--run-name", "t", "--no-progress"])
+    assert code == 2 and "already exists" in capsys.readouterr().err
+
+
+def test_module_entry_point_without_traceback(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "tf1_birnn", "train", "--data",
+                          str(tmp_path / "nope.npz")], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert out.returncode == 2
+    assert "nope.npz" in out.stderr and "Traceback" not in out.stderr

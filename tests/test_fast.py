@@ -1,0 +1,117 @@
+"""``RNN(fast=True)`` (``tf1_birnn.fast``) against the faithful ``RNN(fast=False)``.
+
+Both paths run on the SAME cell objects (same variables), so outputs and the gradients of a
+random projection of the outputs w.r.t. ``W_x``/``W_h``/``b`` of both cells, the initial states
+and the input must agree to float32 round-off. The faithful path itself is checked against
+the NumPy reference in ``tests/test_rnn.py``. The last tests run ``tf1-birnn bench --quick``.
+"""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf1_birnn.cells import GRUcell, LSTMcell
+from tf1_birnn.initializers import orthogonal_initializer
+from tf1_birnn.rnn import RNN
+
+T, N, D_IN, D_CELL = 5, 3, 4, 6
+CELLS = {"gru": GRUcell, "lstm": LSTMcell}
+
+
+def _build(rng, fw, bw, D_b=D_CELL, h_act=tf.tanh):
+    """A random input and initial states, and the two cells (``bw=None``: forward only)."""
+    x = tf.Variable(rng.standard_normal((T, N, D_IN)).astype(np.float32))  # [n_steps, n_samples, D_input]
+    inits = []
+
+    def make(kind, D_cell):
+        h0 = tf.Variable(0.5 * rng.standard_normal((N, D_cell)).astype(np.float32))
+        inits.append(h0)
+        if kind == "lstm":
+            c0 = tf.Variable(0.5 * rng.standard_normal((N, D_cell)).astype(np.float32))
+            inits.append(c0)
+            return LSTMcell(x, D_IN, D_cell, orthogonal_initializer, h_act=h_act,
+                            init_h=h0, init_c=c0)
+        return GRUcell(x, D_IN, D_cell, orthogonal_initializer, init_h=h0)
+
+    cell = make(fw, D_CELL)
+    cell_b = None if bw is None else make(bw, D_b)
+    return x, inits, cell, cell_b
+
+
+def _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths=None):
+    seq = None if lengths is None else tf.constant(lengths, dtype=tf.int32)
+    slow = RNN(cell, cell_b, merge, sequence_length=seq, fast=False)
+    fast = RNN(cell, cell_b, merge, sequence_length=seq, fast=True)
+    assert fast.shape.as_list() == slow.shape.as_list()
+    weights = [v for c in (cell, cell_b) if c is not None for v in c.variables()]
+    wrt = [x] + inits + weights
+    proj = tf.constant(rng.standard_normal((T, N, slow.shape[-1])).astype(np.float32))
+    g_slow = tf.gradients(tf.reduce_sum(slow * proj), wrt)
+    g_fast = tf.gradients(tf.reduce_sum(fast * proj), wrt)
+    randomize(sess, weights, scale=0.4)
+    out_slow, out_fast, gs, gf = sess.run([slow, fast, g_slow, g_fast])
+    np.testing.assert_allclose(out_fast, out_slow, rtol=1e-5, atol=1e-5)
+    if lengths is not None:  # padded frames output zeros
+        for n, length in enumerate(lengths):
+            assert not np.any(out_fast[length:, n])
+    for v, a, b in zip(wrt, gf, gs):
+        assert a is not None, v.name
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=v.name)
+
+
+@pytest.mark.parametrize("fw,bw,merge", [
+    ("gru", "gru", "sum"), ("lstm", "lstm", "concat"), ("gru", "lstm", "mul"),
+    ("lstm", "gru", "ave"), ("gru", None, "sum"), ("lstm", None, "sum")])
+@pytest.mark.parametrize("lengths", [None, [5, 2, 4]])
+def test_fast_equals_faithful(sess, randomize, rng, fw, bw, merge, lengths):
+    x, inits, cell, cell_b = _build(rng, fw, bw)
+    _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths)
+
+
+def test_fast_concat_of_different_sizes(sess, randomize, rng):
+    x, inits, cell, cell_b = _build(rng, "gru", "gru", D_b=3)
+    _compare(sess, randomize, rng, x, inits, cell, cell_b, "concat", [1, 5, 3])
+
+
+def test_fast_lstm_other_h_act_falls_back(sess, randomize, rng):
+    x, inits, cell, cell_b = _build(rng, "lstm", "gru", h_act=tf.sigmoid)
+    _compare(sess, randomize, rng, x, inits, cell, cell_b, "sum", [4, 5, 1])
+
+
+def test_fast_network_matches_faithful(rng):
+    """The whole birnn network: same loss and same gradients with ``fast=True``."""
+    from tf1_birnn.network import build_network
+    feed_x = rng.standard_normal((2, T, 39)).astype(np.float32)
+    feed_y = rng.standard_normal((2 * T, 24)).astype(np.float32)
+    results = []
+    for fast in (False, True):
+        graph = tf.Graph()
+        with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
+            tf.compat.v1.set_random_seed(0)
+            np.random.seed(0)
+            net = build_network(num_units=8, fast=fast, variable_length=True)
+            variables = tf.compat.v1.trainable_variables()
+            grads = tf.gradients(net.loss, variables)
+            sess.run(tf.compat.v1.global_variables_initializer())
+            feed = {net.inputs: feed_x, net.labels: feed_y, net.drop_keep_rate: 1.0,
+                    net.sequence_length: [T, 3]}
+            results.append(sess.run([net.loss] + grads, feed))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_bench_quick_prints_table(capsys):
+    from tf1_birnn.cli import main
+    status = main(["bench", "--quick", "--num-units", "8", "--steps", "10",
+                   "--batch-sizes", "2", "--repeats", "1", "--variants", "faithful,unfused,fast"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "| variant" in out
+    for name in ("faithful", "unfused", "fast"):
+        assert f"| {name}" in out
+    assert "matmul peak" in out
+
+
+def test_bench_rejects_unknown_variant(capsys):
+    from tf1_birnn.cli import main
+    assert main(["bench", "--quick", "--variants", "fast,avg"]) == 2
+    assert "avg" in capsys.readouterr().err

@@ -1,0 +1,112 @@
+"""The training loop: batching, evaluation, repeatability, divergence."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf1_birnn.data import data_prer, train_test_split
+from tf1_birnn.network import build_network
+from tf1_birnn.run import open_run, preset_config, train_run
+from tf1_birnn.train import TrainingDiverged, evaluate, make_batches, train_epoch
+from tiny import tiny_corpus
+
+
+def tiny_config(**kw):
+    return preset_config("quick", **dict(dict(num_units=8, epochs=2, D_input=39, D_label=24), **kw))
+
+
+def test_make_batches_pads_and_keeps_order():
+    pairs = data_prer(*tiny_corpus(n=5))
+    batches = list(make_batches(pairs, 2))
+    assert [len(b[2]) for b in batches] == [2, 2, 1]
+    inputs, labels, lengths = batches[0]
+    T = int(lengths.max())
+    assert inputs.shape == (2, T, 39) and labels.shape == (2 * T, 24)
+    for k in range(2):
+        x, y = pairs[k]
+        np.testing.assert_array_equal(inputs[k, :lengths[k]], x[0])
+        np.testing.assert_array_equal(labels.reshape(2, T, 24)[k, :lengths[k]], y)
+        assert not inputs[k, lengths[k]:].any()
+
+
+def _session(**kw):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.set_random_seed(3)
+        np.random.seed(3)
+        net = build_network(num_units=8, **kw)
+        sess = tf.compat.v1.Session(graph=graph)
+        sess.run(tf.compat.v1.global_variables_initializer())
+    return graph, sess, net
+
+
+def test_batched_evaluation_equals_one_utterance_at_a_time():
+    pairs = data_prer(*tiny_corpus(n=7))
+    graph, sess, net = _session(variable_length=True)
+    with graph.as_default(), sess:
+        batched = evaluate(sess, net, pairs, batch_size=4)
+        single = evaluate(sess, net, pairs, batch_size=1)
+        by_hand = np.mean([sess.run(net.loss, {net.inputs: x, net.labels: y,
+                                               net.sequence_length: [x.shape[1]],
+                                               net.drop_keep_rate: 1.0}) for x, y in pairs])
+    assert batched == pytest.approx(single, rel=1e-5)
+    assert batched == pytest.approx(by_hand, rel=1e-5)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_train_epoch_lowers_the_loss(batch_size):
+    pairs = data_prer(*tiny_corpus(n=6))
+    graph, sess, net = _session(variable_length=batch_size > 1, learning_rate=3e-3)
+    with graph.as_default(), sess:
+        before = evaluate(sess, net, pairs)
+        for k in range(5):
+            losses = train_epoch(sess, net, pairs, np.random.default_rng(k), batch_size,
+                                 keep_rate=1.0, show_progress=False)
+        after = evaluate(sess, net, pairs)
+    assert len(losses) == -(-len(pairs) // batch_size)
+    assert after < 0.9 * before
+
+
+def test_one_utterance_network_refuses_a_batch():
+    pairs = data_prer(*tiny_corpus(n=4))
+    graph, sess, net = _session()
+    with graph.as_default(), sess, pytest.raises(ValueError, match="one utterance per step"):
+        train_epoch(sess, net, pairs, np.random.default_rng(0), batch_size=2, show_progress=False)
+
+
+def test_same_seed_same_losses(tmp_path):
+    X, Y = tiny_corpus(n=8)
+    lines = {}
+    for name in ("a", "b"):
+        printed = []
+        train_run(tiny_config(seed=7), X, Y, str(tmp_path), name, out=printed.append,
+                  show_progress=False)
+        lines[name] = printed
+    assert lines["a"] == lines["b"]
+    assert [p[0] for p in lines["a"]] == [0, 1] and lines["a"][0][1] == 'train:'
+    other = []
+    train_run(tiny_config(seed=8), X, Y, str(tmp_path), "c", out=other.append, show_progress=False)
+    assert other != lines["a"]
+
+
+def test_printed_losses_are_means_over_the_real_counts(tmp_path):
+    X, Y = tiny_corpus(n=9)  # 9 utterances: 1 test, 8 train (not 20 and 83)
+    run_dir = train_run(tiny_config(epochs=1), X, Y, str(tmp_path), "r", out=lambda *_: None,
+                        show_progress=False)
+    _, history = open_run(run_dir)
+    train, test = train_test_split(data_prer(X, Y))
+    assert (len(train), len(test)) == (8, 1)
+    graph, sess, net = None, None, None
+    from tf1_birnn.run import build_session
+    graph, sess, net, _ = build_session(open_run(run_dir)[0], tf.train.latest_checkpoint(run_dir))
+    with graph.as_default(), sess:
+        per_utt = [sess.run(net.loss, {net.inputs: x, net.labels: y, net.drop_keep_rate: 1.0})
+                   for x, y in train]
+    assert history[0]["train"] == pytest.approx(np.mean(per_utt), rel=1e-5)
+
+
+def test_divergence_stops_the_run_and_keeps_no_bad_checkpoint(tmp_path):
+    X, Y = tiny_corpus(n=6)
+    with pytest.raises(TrainingDiverged, match="learning-rate"):
+        train_run(tiny_config(learning_rate=1e30), X, Y, str(tmp_path), "nan",
+                  out=lambda *_: None, show_progress=False)
+    assert tf.train.latest_checkpoint(str(tmp_path / "nan")) is None

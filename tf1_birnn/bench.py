@@ -1,0 +1,280 @@
+"""``tf1-birnn bench``: training and evaluation speed and peak memory of the tutorial's
+network, faithful path vs fast path vs the tutorial's unfused gates vs TF's and PyTorch's GRUs.
+
+Every variant and batch size runs in its own child process (``python -m tf1_birnn.bench
+--child``; PyTorch via ``bench_peers.py`` so that it never loads TensorFlow), so each peak
+RSS is that child's own. In each child: build the birnn (39 -> ReLU x2 -> BiGRU 'sum' ->
+ReLU x2 -> 24, ``num_units`` wide), one warm-up step, then ``repeats`` timed steps; the
+fastest counts. A large float32 matmul (in the parent) measures this machine's peak GFLOP/s,
+and each variant's training FLOPs (3x the forward matmul FLOPs) are shown as a share of it.
+
+Variants: ``faithful`` (``RNN(fast=False)``, the tutorial's ``tf.scan``), ``unfused`` (the
+tutorial's LV1 style: one matmul per gate, to test its claim that fusing the gates saves
+time), ``fast`` (``RNN(fast=True)``, see ``tf1_birnn.fast``), ``tf``
+(``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``; needs ``tf_keras``) and
+``torch`` (``torch.nn.GRU(bidirectional=True)``); a missing peer is skipped with a note.
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import date
+from importlib import resources
+from importlib.util import find_spec
+
+from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
+from .cells import GRUcell
+
+__all__ = ["register", "run", "UnfusedGRUcell", "training_flops_per_frame"]
+
+VARIANTS = ("faithful", "unfused", "fast", "tf", "torch")
+PEER_MODULES = {"tf": "tf_keras", "torch": "torch"}  # what each peer needs importable
+FULL = dict(num_units=1024, steps=400, batch_sizes="1,8,16", repeats=2,
+            variants=",".join(VARIANTS))
+QUICK = dict(num_units=8, steps=10, batch_sizes="2", repeats=1, variants="faithful,fast")
+TRAIN_KEEP = 0.7  # the blog's dropout keep rate while training
+PEAK_N = 2048  # size of the square matmul that measures peak GFLOP/s
+
+
+class UnfusedGRUcell(GRUcell):
+    """``GRUcell`` whose ``Step`` does one matmul per gate, like the tutorial's LV1 code
+    (6 small matmuls per step instead of 2 fused ones). Same variables, same numbers."""
+
+    def Step(self, prev_h, current_x):
+        """One time step: `[n_samples, D_cell]`, `[n_samples, D_input]` -> `[n_samples, D_cell]`."""
+        import tensorflow as tf
+        (Wxr, Whr, br), (Wxu, Whu, bu), (Wxc, Whc, bc) = self.rgate, self.ugate, self.cell
+        r = tf.sigmoid(tf.matmul(current_x, Wxr) + br + tf.matmul(prev_h, Whr))  # reset gate
+        u = tf.sigmoid(tf.matmul(current_x, Wxu) + bu + tf.matmul(prev_h, Whu))  # update gate
+        c = tf.tanh(tf.matmul(current_x, Wxc) + bc + r * tf.matmul(prev_h, Whc))  # candidate
+        return (1 - u) * prev_h + u * c
+
+
+def training_flops_per_frame(num_units, n_gates=3):
+    """Matmul FLOPs of one training frame of the birnn: 3x the forward (2*K*N per frame)."""
+    U = num_units
+    forward = 2 * (D_INPUT * U + U * U)  # two ReLU layers in
+    forward += 2 * 2 * (U * n_gates * U + U * n_gates * U)  # two directions: x W_x and h W_h
+    forward += 2 * (U * U + U * U + U * D_LABEL)  # two ReLU layers out, linear output
+    return 3 * forward, forward
+
+
+def blog_frames():
+    """Frames of the blog's epoch: (training = last 83 utterances, evaluation = all 103)."""
+    corpus = json.loads(resources.files("tf1_birnn").joinpath(
+        "resources/original_corpus.json").read_text(encoding="utf-8"))
+    lengths = corpus["utterance_lengths_in_file_order"]
+    n_test = corpus["n_test"]
+    return sum(lengths[n_test:]), sum(lengths)
+
+
+def measure_matmul_peak(repeats):
+    """This machine's float32 matmul GFLOP/s: the fastest of several square matmuls."""
+    import tensorflow as tf
+    graph = tf.Graph()
+    with graph.as_default():
+        a = tf.Variable(tf.random.normal([PEAK_N, PEAK_N]))
+        b = tf.Variable(tf.random.normal([PEAK_N, PEAK_N]))
+        product = tf.matmul(a, b).op
+        with tf.compat.v1.Session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            seconds = best_time(lambda: sess.run(product), max(5, repeats))
+    return 2 * PEAK_N ** 3 / seconds / 1e9
+
+
+# ---------------------------------------------------------------- in the child processes
+
+def _measure_tf(config):
+    import numpy as np
+    import tensorflow as tf
+    U, T, N, variant = config["num_units"], config["steps"], config["batch"], config["variant"]
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.set_random_seed(0)
+        np.random.seed(0)
+        if variant == "tf":
+            from .bench_peers import tf_peer_network
+            inputs, labels, keep, output, train_step = tf_peer_network(U)
+        else:
+            from . import network
+            if variant == "unfused":  # registered in this child process only
+                network.CELLS["gru_unfused"] = UnfusedGRUcell
+            cell = "gru_unfused" if variant == "unfused" else "gru"
+            net = network.build_network("birnn", num_units=U, cell=cell, cell_b=cell,
+                                        fast=variant == "fast")
+            inputs, labels, keep, output, train_step = (
+                net.inputs, net.labels, net.drop_keep_rate, net.output, net.train_step)
+        init = tf.compat.v1.global_variables_initializer()
+    rng = np.random.default_rng(0)
+    feed = {inputs: rng.standard_normal((N, T, D_INPUT)).astype(np.float32),
+            labels: rng.standard_normal((N * T, D_LABEL)).astype(np.float32)}
+    with tf.compat.v1.Session(graph=graph) as sess:
+        sess.run(init)
+        train_s = best_time(lambda: sess.run(train_step, {**feed, keep: TRAIN_KEEP}),
+                            config["repeats"])
+        eval_s = best_time(lambda: sess.run(output, {**feed, keep: 1.0}), config["repeats"])
+    return {"train_s": train_s, "eval_s": eval_s, "rss_mib": peak_rss_mib()}
+
+
+def _child_main(argv):
+    print("BENCH_RESULT " + json.dumps(_measure_tf(json.loads(argv[0]))))
+
+
+# ---------------------------------------------------------------- in the parent
+
+def _spawn(config, timeout):
+    """Run one measurement in a fresh child process; return its result dict, or a note."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join(filter(None, [package_root,
+                                                        os.environ.get("PYTHONPATH")])))
+    if config["variant"] == "torch":
+        cmd = [sys.executable, os.path.join(os.path.dirname(__file__), "bench_peers.py")]
+    else:
+        cmd = [sys.executable, "-m", "tf1_birnn.bench", "--child"]
+        if config["variant"] == "tf":  # must be set before TensorFlow is imported
+            env["TF_USE_LEGACY_KERAS"] = "1"
+    try:
+        proc = subprocess.run(cmd + [json.dumps(config)], capture_output=True, text=True,
+                              env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout} s"
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT "):])
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return f"failed (exit {proc.returncode}): {tail}"
+
+
+def _parse(args):
+    """Fill defaults (full or ``--quick``) and check every option; return the settings."""
+    defaults = QUICK if args.quick else FULL
+    opts = {k: defaults[k] if getattr(args, k) is None else getattr(args, k) for k in defaults}
+    for name in ("num_units", "steps", "repeats"):
+        if opts[name] <= 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be a positive integer; "
+                             f"got {opts[name]}")
+    try:
+        batches = [int(b) for b in str(opts["batch_sizes"]).split(",")]
+    except ValueError:
+        batches = []
+    if not batches or min(batches) <= 0:
+        raise ValueError(f"--batch-sizes must be comma-separated positive integers like "
+                         f"'1,8,16'; got {opts['batch_sizes']!r}")
+    variants = [v.strip() for v in opts["variants"].split(",")]
+    for v in variants:
+        if v not in VARIANTS:
+            raise ValueError(f"--variants must be among {', '.join(VARIANTS)}; got {v!r}")
+    opts.update(batch_sizes=batches, variants=variants)
+    return opts
+
+
+def _fmt(x, spec=",.0f"):
+    return "—" if x is None else format(x, spec)
+
+
+def run(args):
+    opts = _parse(args)
+    import tensorflow as tf
+    U, T = opts["num_units"], opts["steps"]
+    train_flops, eval_flops = training_flops_per_frame(U)
+    print(f"# tf1-birnn bench ({date.today().isoformat()})\n")
+    print(f"- machine: {_cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()},"
+          f" TensorFlow {tf.__version__}")
+    print(f"- network: birnn 39 -> {U} x2 -> BiGRU {U} (sum) -> {U} x2 -> 24; {T} frames per "
+          f"utterance; best of {opts['repeats']} timed steps after a warm-up; one child "
+          f"process per row")
+    print(f"- matmul FLOPs per frame: training {train_flops / 1e6:.3g} M, "
+          f"evaluation {eval_flops / 1e6:.3g} M")
+    gflops = measure_matmul_peak(opts["repeats"])
+    print(f"- matmul peak: {gflops:.1f} GFLOP/s (float32 tf.matmul {PEAK_N}x{PEAK_N}, best "
+          f"of {max(5, opts['repeats'])})")
+    notes, rows = [], {}
+    for variant in opts["variants"]:
+        need = PEER_MODULES.get(variant)
+        if need and find_spec(need) is None:
+            notes.append(f"{variant}: skipped, `{need}` is not installed "
+                         f"(pip install -e .[bench-{variant}])")
+            continue
+        for batch in opts["batch_sizes"]:
+            config = dict(variant=variant, num_units=U, steps=T, batch=batch,
+                          repeats=opts["repeats"], keep=TRAIN_KEEP)
+            result = _spawn(config, args.timeout)
+            if isinstance(result, str):
+                notes.append(f"{variant} at batch {batch}: {result}")
+                continue
+            frames = batch * T
+            rows[variant, batch] = dict(train=frames / result["train_s"],
+                                        eval=frames / result["eval_s"], rss=result["rss_mib"])
+            print(f"  measured {variant} at batch {batch}", file=sys.stderr, flush=True)
+    print()
+    _print_table(rows, opts, train_flops, gflops)
+    _print_summary(rows, opts, train_flops, gflops)
+    for note in notes:
+        print(f"- note: {note}")
+    return 0
+
+
+def _print_table(rows, opts, train_flops, gflops):
+    print("| variant | batch | train frames/s | eval frames/s | train x faithful | train x tf "
+          "| train x torch | train % of matmul peak | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for batch in opts["batch_sizes"]:
+        for variant in opts["variants"]:
+            row = rows.get((variant, batch))
+            if row is None:
+                continue
+            ratios = [row["train"] / rows[ref, batch]["train"] if (ref, batch) in rows else None
+                      for ref in ("faithful", "tf", "torch")]
+            share = 100 * row["train"] * train_flops / (gflops * 1e9) if gflops else None
+            print(f"| {variant} | {batch} | {row['train']:,.0f} | {row['eval']:,.0f} | "
+                  + " | ".join(_fmt(r, ".2f") for r in ratios)
+                  + f" | {_fmt(share, '.0f')} | {row['rss']:,.0f} |")
+    print()
+
+
+def _print_summary(rows, opts, train_flops, gflops):
+    train_frames, eval_frames = blog_frames()
+    for variant in opts["variants"]:
+        row = rows.get((variant, 1))
+        if row:
+            epoch = train_frames / row["train"] + eval_frames / row["eval"]
+            print(f"- {variant}: blog epoch at batch 1 ({train_frames} training + {eval_frames} "
+                  f"evaluation frames) ~ {epoch:.0f} s")
+    if gflops:
+        bound = gflops * 1e9 / train_flops
+        print(f"- matmul-peak bound for training: {bound:,.0f} frames/s")
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def register(subparsers):
+    """Add the ``bench`` subcommand."""
+    p = subparsers.add_parser(
+        "bench", help="speed and memory: faithful vs fast path vs unfused gates vs TF/PyTorch",
+        description=__doc__.splitlines()[0].strip("`"))
+    p.add_argument("--num-units", type=int, help="RNN and dense width (default 1024)")
+    p.add_argument("--steps", "--frames", dest="steps", type=int,
+                   help="frames per utterance T (default 400)")
+    p.add_argument("--batch-sizes", help="comma-separated utterances per step (default 1,8,16)")
+    p.add_argument("--repeats", type=int, help="timed steps after the warm-up (default 2)")
+    p.add_argument("--variants", help=f"comma-separated, among {','.join(VARIANTS)} "
+                                      "(default all)")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny smoke run: 8 units, 10 frames, batch 2, faithful and fast")
+    p.add_argument("--timeout", type=int, default=1800, help="seconds per child process")
+    p.set_defaults(func=run)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
+    _child_main(sys.argv[2:])

@@ -1,0 +1,200 @@
+"""``tf1-birnn train | evaluate | predict | convert``: the main job and its companions."""
+import argparse
+import os
+
+import numpy as np
+
+from . import loader
+from .cli import UsageError
+from .data import data_prer, train_test_split
+from .plot import trajectory_image, write_png
+from .run import PRESETS, open_run, preset_config, train_run, build_session
+from .train import evaluate, predict_utterance, TrainingDiverged
+
+__all__ = ["register", "load_data", "describe_data"]
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}")
+    return value
+
+
+def _add_data_args(p):
+    g = p.add_argument_group("data (default: the embedded synthetic corpus)")
+    g.add_argument("--data-x", metavar="X.npy", help="the tutorial's original X.npy (MFCC)")
+    g.add_argument("--data-y", metavar="Y.npy", help="the tutorial's original Y.npy (labels)")
+    g.add_argument("--data", metavar="FILE.npz", help="a corpus saved by `tf1-birnn convert`")
+    g.add_argument("--corpus-seed", type=int, default=None,
+                   help="seed of the synthetic corpus (default 0)")
+
+
+def describe_data(args):
+    """The ``config.data`` string of the data that ``args`` name."""
+    if args.data and (args.data_x or args.data_y):
+        raise UsageError("give either --data FILE.npz or --data-x/--data-y, not both")
+    if bool(args.data_x) != bool(args.data_y):
+        raise UsageError("--data-x and --data-y go together")
+    if args.data:
+        return f"npz:{os.path.abspath(args.data)}"
+    if args.data_x:
+        return f"original:{os.path.abspath(args.data_x)}|{os.path.abspath(args.data_y)}"
+    return f"synthetic:{args.corpus_seed or 0}"
+
+
+def load_data(data):
+    """Load ``(X, Y)`` for a ``config.data`` string."""
+    kind, _, where = data.partition(":")
+    if kind == "synthetic":
+        from .synthetic import synthetic_corpus
+        return synthetic_corpus(seed=int(where))
+    if kind == "npz":
+        return loader.load_npz(where)
+    if kind == "original":
+        x_path, y_path = where.split("|")
+        return loader.load_original(x_path, y_path)
+    raise UsageError(f"unknown data source {data!r}")
+
+
+def register(sub):
+    p = sub.add_parser("train", help="train a network (default: the quick preset on the "
+                       "embedded corpus)", description="Train the tutorial's network and log "
+                       "the run to TensorBoard.")
+    p.add_argument("--preset", choices=tuple(PRESETS), default="quick",
+                   help="quick (default, ~3 min on 2 cores), blog (the tutorial's LV2), "
+                        "lv1 (LSTM network), ff (feedforward), stacked (two BiRNN layers)")
+    p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--num-units", type=_positive_int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--learning-rate", type=_positive_float)
+    p.add_argument("--cell", choices=("gru", "lstm"), help="forward cell")
+    p.add_argument("--cell-b", choices=("gru", "lstm", "none"), help="backward cell")
+    p.add_argument("--merge", choices=("sum", "concat", "mul", "ave"))
+    p.add_argument("--batch-size", type=_positive_int,
+                   help="utterances per Adam step (1 = the tutorial)")
+    p.add_argument("--fast", action="store_true", default=None, help="use the fast RNN path")
+    p.add_argument("--logdir", default="logs", help="where runs go (default: logs)")
+    p.add_argument("--run-name", help="folder name of the run (default: <preset>-<time>)")
+    p.add_argument("--resume", action="store_true", help="continue the run --run-name")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_data_args(p)
+    p.set_defaults(func=run_train)
+
+    p = sub.add_parser("evaluate", help="losses of a run's last checkpoint")
+    p.add_argument("run_dir", help="the run folder, e.g. logs/quick-...")
+    _add_data_args(p)
+    p.set_defaults(func=run_evaluate)
+
+    p = sub.add_parser("predict", help="predict trajectories with a run's last checkpoint")
+    p.add_argument("run_dir", help="the run folder, e.g. logs/quick-...")
+    p.add_argument("--utterance", type=int, default=0,
+                   help="utterance index in the corpus (default 0, the first test utterance)")
+    p.add_argument("--out", help="output folder (default: <run_dir>/predictions)")
+    _add_data_args(p)
+    p.set_defaults(func=run_predict)
+
+    p = sub.add_parser("convert", help="check the original X.npy/Y.npy and save a safe .npz")
+    p.add_argument("x_path", metavar="X.npy")
+    p.add_argument("y_path", metavar="Y.npy")
+    p.add_argument("out_path", metavar="OUT.npz")
+    p.set_defaults(func=run_convert)
+
+
+def run_train(args):
+    data_given = bool(args.data or args.data_x or args.data_y or args.corpus_seed is not None)
+    if args.resume:
+        if not args.run_name:
+            raise UsageError("--resume needs --run-name of the run to continue")
+        changed = [name for name in ("preset", "num_units", "seed", "learning_rate", "cell",
+                                     "cell_b", "merge", "batch_size", "fast")
+                   if getattr(args, name) not in (None, "quick")]
+        if changed:
+            raise UsageError("--resume continues a run with its saved settings; only --epochs "
+                             f"may change (got --{changed[0].replace('_', '-')})")
+        saved, _ = open_run(os.path.join(args.logdir, args.run_name))
+        data = describe_data(args) if data_given else saved.data
+        X, Y = load_data(data)
+        config = None
+    else:
+        data = describe_data(args)
+        X, Y = load_data(data)
+        config = preset_config(
+            args.preset, num_units=args.num_units, seed=args.seed,
+            learning_rate=args.learning_rate, cell=args.cell, merge=args.merge,
+            batch_size=args.batch_size, fast=args.fast, data=data,
+            D_input=int(X[0].shape[1]), D_label=int(Y[0].shape[1]))
+        if args.cell_b is not None:
+            config.cell_b = None if args.cell_b == "none" else args.cell_b
+    try:
+        run_dir = train_run(config, X, Y, args.logdir, args.run_name, args.resume,
+                            show_progress=not args.no_progress, epochs=args.epochs)
+    except TrainingDiverged as err:
+        print(f"tf1-birnn train: stopped: {err}; the last good checkpoint is kept")
+        return 1
+    print(f"run saved in {run_dir}")
+    print(f"view it with: tensorboard --logdir {args.logdir}")
+    return 0
+
+
+def _restore(args):
+    config, history = open_run(args.run_dir)
+    import tensorflow as tf
+    checkpoint = tf.train.latest_checkpoint(args.run_dir)
+    if checkpoint is None:
+        raise UsageError(f"run {args.run_dir!r} has no checkpoint yet")
+    data = describe_data(args) if (args.data or args.data_x or args.data_y
+                                   or args.corpus_seed is not None) else config.data
+    X, Y = load_data(data)
+    _, sess, net, _ = build_session(config, checkpoint)
+    return config, checkpoint, X, Y, sess, net
+
+
+def run_evaluate(args):
+    config, checkpoint, X, Y, sess, net = _restore(args)
+    train, test = train_test_split(data_prer(X, Y))
+    with sess:
+        tl, dl = evaluate(sess, net, train), evaluate(sess, net, test)
+    print(f"{checkpoint}: train: {tl:.4f} test: {dl:.4f} "
+          f"({len(train)} train / {len(test)} test utterances)")
+    return 0
+
+
+def run_predict(args):
+    config, checkpoint, X, Y, sess, net = _restore(args)
+    if not 0 <= args.utterance < len(X):
+        raise UsageError(f"--utterance must be in 0..{len(X) - 1}; got {args.utterance}")
+    out = args.out or os.path.join(args.run_dir, "predictions")
+    stem = os.path.join(out, f"utterance{args.utterance}")
+    for path in (f"{stem}.npy", f"{stem}.png"):
+        if os.path.exists(path):
+            raise FileExistsError(f"{path!r} exists; choose another --out")
+    x, y = data_prer([X[args.utterance]], [Y[args.utterance]])[0]
+    with sess:
+        pred = predict_utterance(sess, net, x)  # [n_frames, D_label], standardized units
+    os.makedirs(out, exist_ok=True)
+    np.save(f"{stem}.npy", pred)
+    write_png(f"{stem}.png", trajectory_image(y, pred))
+    mse = float(np.mean((pred - y) ** 2))
+    print(f"utterance {args.utterance}: MSE {mse:.4f} (standardized); wrote {stem}.npy "
+          f"(predicted [n_frames, {pred.shape[1]}]) and {stem}.png (black real, red predicted)")
+    return 0
+
+
+def run_convert(args):
+    loader.convert(args.x_path, args.y_path, args.out_path)
+    print(f"wrote {args.out_path}")
+    return 0

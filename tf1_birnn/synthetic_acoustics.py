@@ -1,0 +1,113 @@
+"""Forward model of the synthetic corpus: articulation `[n_frames, 8]` -> 13 cepstra.
+
+A deliberately small caricature of speech production, used by :mod:`tf1_birnn.synthetic`
+to make MFCC-like inputs from synthetic articulator trajectories:
+
+1. tract shape: a fixed random tanh network maps the 8 standardized articulator coordinates
+   to four formant frequencies (F1 < F2 < F3 < F4), their bandwidths, a lip aperture gain and
+   a spectral tilt (mildly nonlinear: the weights are small so the map stays learnable);
+2. spectral envelope: a cascade of four resonators, ``|H(f)|^2 = prod_k F_k^4 /
+   ((f^2 - F_k^2)^2 + (f B_k)^2)`` on 257 bins up to 8 kHz;
+3. source: voiced frames get a -12 dB/octave glottal spectrum with harmonics of a varying
+   pitch, unvoiced frames a high-pass noise spectrum, silent frames nothing;
+4. a constant background noise floor, a 26-band mel filterbank, log, DCT-II (orthonormal),
+   first 13 coefficients (c0..c12, c0 carries energy), plus Gaussian measurement noise.
+
+The network weights come from a fixed seed (``MODEL_SEED``): every corpus seed shares the same
+"physics", only the utterances differ. See Rabiner & Schafer (2010) for the real thing.
+"""
+
+import functools
+
+import numpy as np
+
+__all__ = ["MODEL_SEED", "N_CEPSTRA", "cepstra"]
+
+MODEL_SEED = 20170915  # fixed seed of the forward model's weights
+N_CEPSTRA = 13  # c0..c12
+SAMPLE_RATE = 16000.0  # Hz
+N_BINS = 257  # FFT bins of a 512-point frame
+N_MEL = 26  # mel bands
+N_HIDDEN = 12  # hidden units of the tract-shape network
+LOG_NOISE = 0.4  # std of the measurement noise on the log mel energies (natural log)
+HARMONIC_DEPTH = 0.5  # depth of the pitch-harmonic ripple of the voiced source
+W1_SCALE, W2_SCALE = 0.15, 0.25  # weight scales of the tract-shape network
+
+
+def _mel(f):
+    return 2595.0 * np.log10(1.0 + f / 700.0)
+
+
+@functools.lru_cache(maxsize=1)
+def _model():
+    """Fixed weights, bin frequencies, mel filterbank `[N_MEL, N_BINS]`, DCT `[N_MEL, 13]`."""
+    rng = np.random.default_rng(MODEL_SEED)
+    W1 = rng.normal(0.0, W1_SCALE, (8, N_HIDDEN))  # articulation -> hidden
+    b1 = rng.normal(0.0, 0.3, N_HIDDEN)
+    W2 = rng.normal(0.0, W2_SCALE, (N_HIDDEN, 10))  # hidden -> tract parameters
+    b2 = rng.normal(0.0, 0.2, 10)
+    freqs = np.linspace(0.0, SAMPLE_RATE / 2, N_BINS)  # [N_BINS] Hz
+    edges = np.linspace(_mel(60.0), _mel(SAMPLE_RATE / 2), N_MEL + 2)  # mel band edges
+    edges_hz = 700.0 * (10.0 ** (edges / 2595.0) - 1.0)
+    fbank = np.zeros((N_MEL, N_BINS))
+    for m in range(N_MEL):
+        lo, mid, hi = edges_hz[m:m + 3]
+        rise = (freqs - lo) / (mid - lo)
+        fall = (hi - freqs) / (hi - mid)
+        fbank[m] = np.clip(np.minimum(rise, fall), 0.0, None)  # triangular band
+    k = np.arange(N_MEL)[:, None]
+    n = np.arange(N_CEPSTRA)[None, :]
+    dct = np.sqrt(2.0 / N_MEL) * np.cos(np.pi * n * (k + 0.5) / N_MEL)  # DCT-II [N_MEL, 13]
+    dct[:, 0] /= np.sqrt(2.0)  # orthonormal c0
+    return W1, b1, W2, b2, freqs, fbank, dct
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _tract(p):
+    """Tract parameters of articulation `p` `[n_frames, 8]`: formants, bandwidths `[n_frames, 4]`."""
+    W1, b1, W2, b2 = _model()[:4]
+    o = np.tanh(p @ W1 + b1) @ W2 + b2  # [n_frames, 10]
+    F1 = 250.0 + 650.0 * _sigmoid(o[:, 0])  # jaw / tongue height
+    F2 = F1 + 350.0 + 1500.0 * _sigmoid(o[:, 1])  # tongue front / back
+    F3 = F2 + 400.0 + 900.0 * _sigmoid(o[:, 2])  # lips, tongue tip
+    F4 = F3 + 500.0 + 600.0 * _sigmoid(o[:, 3])
+    formants = np.stack([F1, F2, F3, F4], axis=1)  # [n_frames, 4]
+    bandwidths = 50.0 * np.exp(0.6 * np.tanh(o[:, 4:8])) * (1.0 + formants / 2000.0)
+    aperture = 0.05 + 0.95 * _sigmoid(2.0 * o[:, 8])  # lip / tongue closure gain
+    tilt = 0.5 * np.tanh(o[:, 9])  # extra spectral slope
+    return formants, bandwidths, aperture, tilt
+
+
+def cepstra(p, voiced, gain, f0, rng):
+    """Cepstra of one utterance.
+
+    Args:
+        p: standardized articulator coordinates `[n_frames, 8]`.
+        voiced: voicing degree in [0, 1] `[n_frames]` (0 for unvoiced and silent frames).
+        gain: linear source power `[n_frames]` (0 in silence: only the noise floor remains).
+        f0: pitch in Hz `[n_frames]`.
+        rng: ``np.random.Generator`` for the measurement noise.
+
+    Returns:
+        float64 cepstra `[n_frames, 13]`.
+    """
+    freqs, fbank, dct = _model()[4:]
+    formants, bandwidths, aperture, tilt = _tract(p)
+    f = freqs[None, :, None]  # [1, N_BINS, 1]
+    F = formants[:, None, :]  # [n_frames, 1, 4]
+    B = bandwidths[:, None, :]  # [n_frames, 1, 4]
+    log_h = np.sum(4.0 * np.log(F) - np.log((f ** 2 - F ** 2) ** 2 + (f * B) ** 2), axis=2)
+    fk = freqs[None, :] / 1000.0  # [1, N_BINS] kHz
+    log_voiced = -np.log1p((fk / 0.2) ** 2) + tilt[:, None] * np.log1p(fk)
+    harmonics = 1.0 + HARMONIC_DEPTH * np.cos(2.0 * np.pi * freqs[None, :] / f0[:, None])  # pitch ripple
+    voiced_src = np.exp(log_voiced) * harmonics
+    noise_src = 0.03 * (fk / 3.0) ** 2 / (1.0 + (fk / 3.0) ** 2)  # frication: high-pass noise
+    v = voiced[:, None]
+    source = v * voiced_src + (1.0 - v) * noise_src  # [n_frames, N_BINS]
+    power = (gain * aperture)[:, None] * np.exp(log_h) * source + 1e-5  # + noise floor
+    log_mel = np.log(power @ fbank.T)  # [n_frames, N_MEL]
+    log_mel += rng.normal(0.0, LOG_NOISE, log_mel.shape)  # measurement noise
+    return log_mel @ dct  # [n_frames, 13]

@@ -1,0 +1,104 @@
+"""Training as in the tutorial: one utterance per Adam step, then the printed losses.
+
+``train_epoch`` mirrors the tutorial's loop: shuffle the training utterances, run one Adam
+step per utterance with dropout keep rate 0.7, then evaluate with keep rate 1.0 and print
+``(k, 'train:', x, 'test:', y)``, the mean per-utterance MSE of each set. Where the tutorial
+divides by the hard-coded 83 and 20, we divide by the real number of utterances.
+
+Beyond the tutorial: ``batch_size > 1`` trains on padded minibatches with per-sequence
+lengths (the loss is then the mean of the utterances' MSEs over their real frames), a
+non-finite loss stops the run (``TrainingDiverged``), and evaluation may batch utterances,
+which changes no result.
+"""
+import math
+
+import numpy as np
+
+from .data import shufflelists
+from .progress import progress
+
+__all__ = ["TrainingDiverged", "make_batches", "train_epoch", "evaluate", "predict_utterance"]
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+def make_batches(pairs, batch_size):
+    """Group `[x, y]` pairs into padded minibatches.
+
+    ``x`` is `[1, n_frames, D_input]` and ``y`` `[n_frames, D_label]`, as ``data_prer`` makes
+    them. Yields ``(inputs, labels, lengths)``: `[n_samples, n_steps, D_input]`,
+    `[n_samples*n_steps, D_label]` (zero-padded rows) and `[n_samples]`.
+    """
+    for start in range(0, len(pairs), batch_size):
+        chunk = pairs[start:start + batch_size]
+        lengths = np.array([y.shape[0] for _, y in chunk], dtype=np.int32)
+        n_steps = int(lengths.max())
+        D_input, D_label = chunk[0][0].shape[2], chunk[0][1].shape[1]
+        inputs = np.zeros((len(chunk), n_steps, D_input), np.float32)
+        labels = np.zeros((len(chunk), n_steps, D_label), np.float32)
+        for k, (x, y) in enumerate(chunk):
+            inputs[k, :lengths[k]] = x[0]
+            labels[k, :lengths[k]] = y
+        yield inputs, labels.reshape(-1, D_label), lengths  # labels [n_samples*n_steps, D_label]
+
+
+def _feed(net, batch, keep):
+    inputs, labels, lengths = batch
+    feed = {net.inputs: inputs, net.labels: labels, net.drop_keep_rate: keep}
+    if net.sequence_length is not None:
+        feed[net.sequence_length] = lengths
+    elif len(lengths) != 1:
+        raise ValueError(f"this network takes one utterance per step; got a batch of {len(lengths)} "
+                         "(build it with variable_length=True)")
+    return feed
+
+
+def train_epoch(sess, net, train, rng, batch_size=1, keep_rate=0.7, on_step=None,
+                show_progress=True, desc="train"):
+    """One pass of Adam steps over the shuffled ``train`` pairs; return the step losses.
+
+    ``rng``: a ``np.random.Generator`` that shuffles the utterances. ``on_step(i, loss)`` is
+    called after each step with the loss of that batch before the update.
+    """
+    shuffled = shufflelists(train, rng)
+    bar = progress(math.ceil(len(train) / batch_size), desc, show_progress)
+    losses = []
+    try:
+        for i, batch in enumerate(make_batches(shuffled, batch_size)):
+            _, loss = sess.run([net.train_step, net.loss], _feed(net, batch, keep_rate))
+            if not np.isfinite(loss):
+                raise TrainingDiverged(f"the training loss became {loss} at step {i} of the epoch; "
+                                       "try a lower --learning-rate")
+            losses.append(float(loss))
+            if on_step is not None:
+                on_step(i, float(loss))
+            bar.update(1)
+    finally:
+        bar.close()
+    return losses
+
+
+def evaluate(sess, net, pairs, batch_size=16):
+    """Mean per-utterance MSE of ``pairs`` with dropout off.
+
+    Utterances are batched (sorted by length, to pad little) when the network takes
+    ``sequence_length``; otherwise they go one at a time, as in the tutorial.
+    """
+    if not pairs:
+        return float("nan")
+    if net.sequence_length is None:
+        batch_size = 1
+    ordered = sorted(pairs, key=lambda p: p[1].shape[0])
+    total = 0.0
+    for batch in make_batches(ordered, batch_size):
+        total += float(np.sum(sess.run(net.per_utterance_loss, _feed(net, batch, 1.0))))
+    return total / len(pairs)
+
+
+def predict_utterance(sess, net, x):
+    """Predict the trajectory of one utterance ``x`` `[1, n_frames, D_input]` -> `[n_frames, D_label]`."""
+    lengths = np.array([x.shape[1]], np.int32)
+    labels = np.zeros((x.shape[1], net.labels.shape[1]), np.float32)
+    return sess.run(net.output, _feed(net, (x, labels, lengths), 1.0))
