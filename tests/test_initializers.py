@@ -10,7 +10,7 @@ INITS = [weight_init, bias_init, zero_init, orthogonal_initializer]
 
 def _value(init, shape, **kw):
     """Make one variable in a fresh graph and return its initial value."""
-    with tf.Graph().as_default() as g, tf.compat.v1.Session(graph=g) as s:  # noqa: F841
+    with tf.Graph().as_default() as g, tf.compat.v1.Session(graph=g) as s:
         v = init(shape, **kw)
         s.run(tf.compat.v1.global_variables_initializer())
         return s.run(v)

@@ -23,6 +23,8 @@ Where this differs from the tutorial, on purpose:
   ``RNN`` fails); an LSTM given only ``init_h`` starts ``c`` at zero (and vice versa);
 - every argument is checked before any variable is made, with an error naming it.
 """
+import numbers
+
 import tensorflow as tf
 
 from .initializers import check_shape
@@ -31,7 +33,7 @@ __all__ = ["LSTMcell", "GRUcell", "check_cell"]
 
 
 def _check_size(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
 
 

@@ -13,6 +13,8 @@ current (``tf.compat.v1``) graph:
 Differences from the tutorial: ``zero_init`` wraps one variable instead of a variable of a
 variable, and every shape is checked first.
 """
+import numbers
+
 import numpy as np
 import tensorflow as tf
 
@@ -20,14 +22,17 @@ __all__ = ["weight_init", "bias_init", "zero_init", "orthogonal_initializer", "c
 
 
 def check_shape(shape, name="shape"):
-    """Return ``shape`` as a list of positive ints, or raise ``ValueError`` naming it."""
+    """Return ``shape`` as a list of positive ints, or raise naming it and its value."""
     try:
-        dims = [int(d) for d in shape]
-    except (TypeError, ValueError):
+        dims = list(shape)
+    except TypeError:
         raise TypeError(f"{name} must be a list of positive integers; got {shape!r}") from None
-    if not dims or any(d <= 0 for d in dims) or any(d != s for d, s in zip(dims, shape)):
+    if isinstance(shape, (str, bytes)) or not all(
+            isinstance(d, numbers.Real) and not isinstance(d, bool) for d in dims):
+        raise TypeError(f"{name} must be a list of positive integers; got {shape!r}")
+    if not dims or any(not isinstance(d, numbers.Integral) or d <= 0 for d in dims):
         raise ValueError(f"{name} must be a non-empty list of positive integers; got {shape!r}")
-    return dims
+    return [int(d) for d in dims]
 
 
 def weight_init(shape, name=None):

@@ -69,16 +69,19 @@ def _check_choice(value, name, choices):
                          f"got {value!r}")
 
 
-def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell="gru",
+def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell=None,
                   cell_b="gru", merge="sum", n_layers=1, n_ff=2, stacking="true",
                   learning_rate=7e-5, L2_penalty=1e-4, fast=False, variable_length=False):
     """Build ``arch`` in the default graph and return a ``Network``.
 
-    ``cell``/``cell_b``: 'gru' or 'lstm' for the forward/backward direction (``cell_b=None``
-    makes the RNN layers unidirectional); ``n_layers``: stacked RNN layers; ``n_ff``: ReLU
+    ``cell``/``cell_b``: 'gru' or 'lstm' for the forward/backward direction (``cell`` defaults
+    to 'lstm' for 'lv1' and 'gru' otherwise; ``cell_b=None`` makes the RNN layers
+    unidirectional); ``sequence_length`` values fed with ``variable_length`` must be >= 1; ``n_layers``: stacked RNN layers; ``n_ff``: ReLU
     layers before and after them; ``fast``: use the fast ``RNN`` path.
     """
     _check_choice(arch, "arch", ARCHS)
+    if cell is None:
+        cell = "lstm" if arch == "lv1" else "gru"
     for value, name in ((D_input, "D_input"), (D_label, "D_label"), (num_units, "num_units"),
                         (n_layers, "n_layers")):
         _check_size(value, name)
