@@ -264,3 +264,10 @@ def test_bad_arguments(sess, arg, value):
         build_network(**kw)
     assert repr(value) in str(info.value)
     assert tf.compat.v1.global_variables() == []  # checked before the graph is built
+
+
+def test_lv1_defaults_to_an_lstm_and_sizes_may_be_numpy_ints(sess):
+    net = build_network("lv1", num_units=np.int64(4), D_input=3, D_label=2)
+    (fcell, bcell), = net.cells
+    assert fcell.type == "lstm" and bcell is None
+    assert fcell.D_cell == 4
