@@ -12,6 +12,7 @@ import tensorflow as tf
 
 import reference
 from tf1_birnn.cells import GRUcell, LSTMcell
+from tf1_birnn.keras_ref import keras_layer, keras_weights
 from tf1_birnn.initializers import orthogonal_initializer, weight_init
 from tf1_birnn.rnn import RNN
 
@@ -83,36 +84,12 @@ def test_lstm_f_bias_and_L2(sess):
 
 # ---------------------------------------------------------------- Keras 3 layers
 
-def _keras_gru_weights(W_x, W_h, b):
-    """Ours [r, u, c] with h = (1-u) h_prev + u c -> Keras [z, r, h] with z = 1 - u."""
-    def to_keras(W):
-        r, u, c = np.split(W, 3, axis=-1)
-        return np.concatenate([-u, r, c], axis=-1)  # z = sigmoid(-pre_u) = 1 - u
-    bias = np.stack([to_keras(b), np.zeros_like(b)])  # [input bias row, recurrent bias row]
-    return [to_keras(W_x), to_keras(W_h), bias]
-
-
-def _keras_lstm_weights(W_x, W_h, b):
-    """Ours [i, f, o, c] -> Keras [i, f, c, o]."""
-    def to_keras(W):
-        i, f, o, c = np.split(W, 4, axis=-1)
-        return np.concatenate([i, f, c, o], axis=-1)
-    return [to_keras(W_x), to_keras(W_h), to_keras(b)]
-
-
 def _keras_layer(kind, go_backwards=False):
-    if kind == "gru":
-        return keras.layers.GRU(D_CELL, reset_after=True, recurrent_activation="sigmoid",
-                                return_sequences=True, go_backwards=go_backwards)
-    return keras.layers.LSTM(D_CELL, recurrent_activation="sigmoid", return_sequences=True,
-                             go_backwards=go_backwards)
+    return keras_layer(kind, D_INPUT, D_CELL, go_backwards=go_backwards)
 
 
 def _set_keras_weights(layer, kind, weights):
-    layer.build((None, None, D_INPUT))
-    mapped = (_keras_gru_weights if kind == "gru" else _keras_lstm_weights)(*weights)
-    assert [w.shape for w in layer.get_weights()] == [w.shape for w in mapped]
-    layer.set_weights(mapped)
+    layer.set_weights(keras_weights(kind, *weights))
 
 
 def _our_run(new_session, randomize, kind, kind_b, merge, x):
@@ -245,3 +222,11 @@ def test_initializer_not_callable(sess, kind):
 def test_h_act_not_callable(sess):
     with pytest.raises(TypeError, match="h_act.*'tanh'"):
         LSTMcell(_incoming(), D_INPUT, D_CELL, orthogonal_initializer, h_act="tanh")
+
+
+def test_keras_ref_rejects_unknown_kinds_and_wrong_shapes():
+    W = np.zeros((D_INPUT, 3 * D_CELL), np.float32)
+    with pytest.raises(ValueError, match="'rnn'"):
+        keras_weights("rnn", W, W, W[0])
+    with pytest.raises(ValueError, match="do not fit"):  # GRU weights given to an LSTM layer
+        keras_layer("lstm", D_INPUT, D_CELL, weights=(W, np.zeros((D_CELL, 3 * D_CELL)), W[0]))
