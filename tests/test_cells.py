@@ -228,5 +228,8 @@ def test_keras_ref_rejects_unknown_kinds_and_wrong_shapes():
     W = np.zeros((D_INPUT, 3 * D_CELL), np.float32)
     with pytest.raises(ValueError, match="'rnn'"):
         keras_weights("rnn", W, W, W[0])
-    with pytest.raises(ValueError, match="do not fit"):  # GRU weights given to an LSTM layer
-        keras_layer("lstm", D_INPUT, D_CELL, weights=(W, np.zeros((D_CELL, 3 * D_CELL)), W[0]))
+    with pytest.raises(ValueError, match=r"W_x has 15 columns; a LSTM needs 4\*D_cell"):
+        keras_weights("lstm", W, W, W[0])  # D_CELL=5: GRU-sized weights given to an LSTM
+    W4 = np.zeros((D_INPUT, 4 * (D_CELL + 1)), np.float32)
+    with pytest.raises(ValueError, match="do not fit"):  # an LSTM of another size
+        keras_layer("lstm", D_INPUT, D_CELL, weights=(W4, np.zeros((D_CELL + 1, 4 * (D_CELL + 1))), W4[0]))

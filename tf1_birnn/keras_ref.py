@@ -21,18 +21,24 @@ __all__ = ["keras_weights", "keras_layer"]
 def keras_weights(kind, W_x, W_h, b):
     """Map our fused ``W_x`` `[D_input, G*D_cell]`, ``W_h`` `[D_cell, G*D_cell]`, ``b``
     `[G*D_cell]` (NumPy) to the weight list of Keras's ``kind`` ('gru'/'lstm') layer."""
+    n_gates = {"gru": 3, "lstm": 4}.get(kind)
+    if n_gates is None:
+        raise ValueError(f"kind must be 'gru' or 'lstm'; got {kind!r}")
+    for name, W in (("W_x", W_x), ("W_h", W_h), ("b", b)):
+        if np.shape(W)[-1] % n_gates:
+            raise ValueError(f"{name} has {np.shape(W)[-1]} columns; a {kind.upper()} needs "
+                             f"{n_gates}*D_cell")
     if kind == "gru":
         def to_keras(W):
             r, u, c = np.split(W, 3, axis=-1)
             return np.concatenate([-u, r, c], axis=-1)  # z = sigmoid(-pre_u) = 1 - u
         bias = np.stack([to_keras(b), np.zeros_like(b)])  # [input bias row, recurrent bias row]
         return [to_keras(W_x), to_keras(W_h), bias]
-    if kind == "lstm":
-        def to_keras(W):
-            i, f, o, c = np.split(W, 4, axis=-1)
-            return np.concatenate([i, f, c, o], axis=-1)
-        return [to_keras(W_x), to_keras(W_h), to_keras(b)]
-    raise ValueError(f"kind must be 'gru' or 'lstm'; got {kind!r}")
+
+    def to_keras(W):  # LSTM
+        i, f, o, c = np.split(W, 4, axis=-1)
+        return np.concatenate([i, f, c, o], axis=-1)
+    return [to_keras(W_x), to_keras(W_h), to_keras(b)]
 
 
 def keras_layer(kind, D_input, D_cell, weights=None, go_backwards=False):
