@@ -1,0 +1,76 @@
+"""``tf1-birnn reproduce``: the tiny size end to end, resume, the smoothness measures."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tf1_birnn.cli import main
+from tf1_birnn.reproduce import MODELS, lag1_autocorrelation, roughness
+from tiny import tiny_npz
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory):
+    """All five models at ``--size tiny`` on a tiny corpus, with report and plot."""
+    tmp = tmp_path_factory.mktemp("reproduce")
+    data = tiny_npz(tmp / "tiny.npz", n=10)
+    logdir, report, plot = str(tmp / "logs"), str(tmp / "report.md"), str(tmp / "curves.png")
+    args = ["reproduce", "--size", "tiny", "--data", data, "--max-utterances", "6",
+            "--max-frames", "12", "--logdir", logdir, "--name", "r", "--report", report]
+    pytest.importorskip("matplotlib")
+    code = main(args + ["--plot", plot])
+    assert code == 0
+    return args, os.path.join(logdir, "r"), report, plot
+
+
+def test_every_model_is_a_tensorboard_run(reproduced):
+    _, root, _, _ = reproduced
+    for model in MODELS:
+        files = os.listdir(os.path.join(root, model))
+        assert any(f.startswith("events.out.tfevents") for f in files), model
+        with open(os.path.join(root, model, "history.json"), encoding="utf-8") as f:
+            assert len(json.load(f)["epochs"]) == 2  # the tiny size's epochs
+
+
+def test_table_report_and_plot(reproduced, capsys):
+    _, root, report, plot = reproduced
+    with open(report, encoding="utf-8") as f:
+        table = f.read()
+    for model in MODELS:
+        assert f"| {model} | 2 |" in table
+    assert "0.226 / 0.453" in table  # the blog's LV1 figure beside ours
+    assert "the blog's order lv2 < lv1 < ff" in table
+    assert "tutorial's stacking" in table
+    assert os.path.isfile(os.path.join(root, "results.md"))
+    with open(plot, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    with open(os.path.join(root, "reproduce.json"), encoding="utf-8") as f:
+        summary = json.load(f)
+    assert summary["settings"]["seed"] == 55 and summary["size"] == "tiny"
+    assert [m["model"] for m in summary["models"]] == list(MODELS)
+
+
+def test_existing_name_is_refused_and_resume_reuses_it(reproduced, capsys):
+    args, root, _, _ = reproduced
+    args = args[:-2]  # keep the report of the full run
+    assert main(args) == 2
+    assert "--resume" in capsys.readouterr().err
+    before = os.path.getmtime(os.path.join(root, "lv2", "history.json"))
+    assert main(args + ["--resume", "--models", "lv2"]) == 0  # nothing left to train
+    assert os.path.getmtime(os.path.join(root, "lv2", "history.json")) == before
+
+
+def test_unknown_model_is_a_usage_error(capsys):
+    assert main(["reproduce", "--models", "lv2,lstm3"]) == 2
+    assert "lstm3" in capsys.readouterr().err
+
+
+def test_roughness_and_autocorrelation_by_hand():
+    t = np.arange(10.0)[:, None]  # [n_frames, 1]
+    real = [np.hstack([t ** 2, -t ** 2])]  # second difference 2 everywhere
+    jitter = [real[0] + np.array([[1.0, 0.0]] * 10) * (-1.0) ** t]  # +-1 on channel 0
+    assert roughness(real, real) == pytest.approx(1.0)
+    # channel 0: |2 +- 4| = 6 or 2 alternating -> mean 4; channel 1: 2; (4 + 2) / (2 + 2)
+    assert roughness(real, jitter) == pytest.approx(1.5)
+    assert lag1_autocorrelation([np.array([[1.0], [-1.0], [1.0], [-1.0]])]) == pytest.approx(-0.75)
