@@ -89,3 +89,13 @@ def test_tensorboard_server_serves_the_run(run_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_read_scalars_gives_the_history(run_dir):
+    from tf1_birnn.summaries import read_scalars
+    scalars = read_scalars(run_dir)
+    with open(f"{run_dir}/history.json") as f:
+        history = json.load(f)["epochs"]
+    assert [s for s, _ in scalars["loss/train"]] == [h["epoch"] for h in history]
+    np.testing.assert_allclose([v for _, v in scalars["loss/train"]],
+                               [h["train"] for h in history], rtol=1e-6)

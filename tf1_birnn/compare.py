@@ -12,7 +12,7 @@ from importlib import resources
 
 from .run import open_run
 
-__all__ = ["blog_results", "blog_curve", "compare_report", "register"]
+__all__ = ["blog_results", "blog_curve", "blog_seconds_per_epoch", "compare_report", "register"]
 
 
 def blog_results():
@@ -28,7 +28,8 @@ def blog_curve(arch):
     return key, blog[key]
 
 
-def _blog_seconds_per_epoch(entry):
+def blog_seconds_per_epoch(entry):
+    """The blog's wall seconds per epoch of one experiment entry of ``blog_results()``."""
     if "seconds_per_100_epochs" in entry:
         return sum(entry["seconds_per_100_epochs"]) / (100 * len(entry["seconds_per_100_epochs"]))
     return entry["seconds_for_all_epochs"] / entry["epochs"]
@@ -67,7 +68,7 @@ def compare_report(run_dir):
         lines.append(f"| {k} | {_fmt(o.get('train'))} | {_fmt(o.get('test'))} | "
                      f"{_fmt(b.get('train'))} | {_fmt(b.get('test'))} |")
     ours_sec = (sum(r["seconds"] for r in history) / len(history)) if history else None
-    blog_sec = _blog_seconds_per_epoch(entry)
+    blog_sec = blog_seconds_per_epoch(entry)
     lines += ["",
               "| seconds per epoch | ours | blog |",
               "|---|---:|---:|",

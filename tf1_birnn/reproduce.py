@@ -31,10 +31,11 @@ import tensorflow as tf
 
 from .cli import UsageError
 from .commands import _add_data_args, _positive_float, _positive_int, describe_data, load_data
-from .compare import blog_results
+from .compare import blog_results, blog_seconds_per_epoch
 from .data import data_prer, train_test_split
 from .run import build_session, open_run, preset_config, train_run
 from .train import predict_utterance
+from .viz import lag1_autocorrelation, roughness
 
 __all__ = ["SIZES", "MODELS", "SEED", "roughness", "lag1_autocorrelation", "reproduce",
            "results_table", "plot_curves", "register", "run"]
@@ -61,7 +62,7 @@ def _blog_figures():
     blog = blog_results()
     lv1, lv2 = blog["lv1_lstm"], blog["lv2_bigru"]
     two = blog["text_claims"]["two_layer_bigru"]
-    lv2_sec = sum(lv2["seconds_per_100_epochs"]) / (100 * len(lv2["seconds_per_100_epochs"]))
+    lv2_sec = blog_seconds_per_epoch(lv2)
     last1, last2 = lv1["curve"][-1], lv2["curve"][-1]
     return {
         "ff": "no figure (\"much better than feedforward\")",
@@ -72,28 +73,6 @@ def _blog_figures():
         "stacked": f"epoch {two['epoch']}: {two['train']:.3f} / {two['test']:.3f} (text)",
         "stacked_tutorial": "the text does not say which stacking gave the figure above",
     }
-
-
-def roughness(real, pred):
-    """Mean absolute second difference of ``pred`` over that of ``real``.
-
-    ``real``, ``pred``: lists of `[n_frames, D_label]` arrays (one per utterance). 1 means as
-    smooth as the real trajectories, larger is rougher; frame-by-frame jitter raises it.
-    """
-    num = sum(float(np.abs(np.diff(p, n=2, axis=0)).sum()) for p in pred)
-    den = sum(float(np.abs(np.diff(r, n=2, axis=0)).sum()) for r in real)
-    return num / den
-
-
-def lag1_autocorrelation(seqs):
-    """Mean over utterances and channels of the lag-1 autocorrelation of `[n_frames, D]` arrays."""
-    values = []
-    for s in seqs:
-        c = s - s.mean(axis=0)  # [n_frames, D]
-        den = (c ** 2).sum(axis=0)  # [D]
-        ok = den > 0
-        values.append(((c[1:] * c[:-1]).sum(axis=0)[ok] / den[ok]).mean())
-    return float(np.mean(values))
 
 
 def _smoothness(run_dir, test):

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from .plot import encode_png, trajectory_image
 
-__all__ = ["RunWriter"]
+__all__ = ["RunWriter", "read_scalars"]
 
 Summary = tf.compat.v1.Summary
 
@@ -56,3 +56,12 @@ class RunWriter:
 
     def close(self):
         self.writer.close()
+
+
+def read_scalars(run_dir):
+    """Read a run's scalars back with TensorBoard's loader: ``{tag: [(step, value), ...]}``."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(run_dir, size_guidance={"scalars": 0})
+    acc.Reload()
+    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
