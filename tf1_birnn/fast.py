@@ -14,7 +14,7 @@ every per-step weight gradient. Here, with the same cells and weights:
   `[n_steps*n_samples, D_cell] x [n_steps*n_samples, G*D_cell]` after it; ``dxw`` flows to
   ``W_x``, ``b`` and the input through ordinary autodiff of the projection;
 - two directions of the same cell type and size run in ONE loop, stacked on a leading
-  direction axis ``K`` (batched matmul `[K, n_samples, D_cell] @ [K, D_cell, G*D_cell]`),
+  direction axis ``K`` (one plain matmul per direction inside the loop, elementwise ops on both at once),
   which halves the number of loop iterations at batch 1.
 
 ``sequence_length`` behaves as in ``rnn.RNN``: padded frames keep the state and output 0,
@@ -46,12 +46,23 @@ def _previous(states, first):
     return tf.concat([first[None], states[:-1]], axis=0)  # [n_steps, K, n_samples, D_cell]
 
 
-def _weight_grad(H_prev, dG):
-    """``sum_t H_prev[t]^T @ dG[t]`` per direction as one matmul: `[K, D_cell, G*D_cell]`."""
-    K, D, GD = tf.shape(H_prev)[1], tf.shape(H_prev)[3], tf.shape(dG)[3]
-    H_prev = tf.reshape(tf.transpose(H_prev, [1, 0, 2, 3]), tf.stack([K, -1, D]))  # [K, n_steps*n_samples, D_cell]
-    dG = tf.reshape(tf.transpose(dG, [1, 0, 2, 3]), tf.stack([K, -1, GD]))  # [K, n_steps*n_samples, G*D_cell]
-    return tf.matmul(H_prev, dG, transpose_a=True)  # [K, D_cell, G*D_cell]
+def _per_direction_matmul(h, Ws):
+    """`[K, n_samples, D]` times each direction's 2-D weight ``Ws[k]`` -> `[K, n_samples, D']`.
+
+    K plain matmuls, not one batched matmul: on CPU a ``BatchMatMulV2`` of these shapes runs
+    several times slower than ``MatMul`` (measured: 1.8 vs 0.3 ms per step at batch 1)."""
+    return tf.stack([tf.matmul(h_k, W_k) for h_k, W_k in zip(tf.unstack(h, num=len(Ws)), Ws)])
+
+
+def _weight_grad(H_prev, dG, K):
+    """``sum_t H_prev[t]^T @ dG[t]``, per direction one matmul over
+    `[n_steps*n_samples, D_cell] x [n_steps*n_samples, G*D_cell]`: -> `[K, D_cell, G*D_cell]`."""
+    grads = []
+    for k in range(K):
+        H_k = tf.reshape(H_prev[:, k], [-1, H_prev.shape[-1]])  # [n_steps*n_samples, D_cell]
+        dG_k = tf.reshape(dG[:, k], [-1, dG.shape[-1]])  # [n_steps*n_samples, G*D_cell]
+        grads.append(tf.matmul(H_k, dG_k, transpose_a=True))  # [D_cell, G*D_cell]
+    return tf.stack(grads)
 
 
 def _gru_recurrence(xw, W_h, h0, *mask):
@@ -63,9 +74,12 @@ def _gru_recurrence(xw, W_h, h0, *mask):
     """
     @tf.custom_gradient
     def recurrence(xw, W_h, h0, *mask):
+        K = W_h.shape[0]
+        Ws = tf.unstack(W_h, num=K)  # each direction's W_h [D_cell, 3*D_cell]
+
         def step(carry, elems):
             h = carry[0]  # [K, n_samples, D_cell]
-            hW = tf.matmul(h, W_h)  # [K, n_samples, 3*D_cell]
+            hW = _per_direction_matmul(h, Ws)  # [K, n_samples, 3*D_cell]
             x_ru, x_c = _ru_c(elems[0])  # x W_x + b of [r, u] and of c
             h_ru, h_c = _ru_c(hW)
             r, u = _split_gates(tf.sigmoid(x_ru + h_ru), 2)  # reset, update gates
@@ -97,20 +111,20 @@ def _gru_recurrence(xw, W_h, h0, *mask):
                 keep = 1 - m * u
             P_x = tf.concat([P_r, P_u, P_c], axis=-1)  # dh -> d(x W_x + b)  [n_steps, K, n_samples, 3*D_cell]
             P_h = tf.concat([P_r, P_u, P_c * r], axis=-1)  # dh -> d(h W_h)
-            W_hT = tf.transpose(W_h, [0, 2, 1])  # [K, 3*D_cell, D_cell]
+            W_hT = [tf.transpose(W) for W in Ws]  # [3*D_cell, D_cell] each
 
             def back(carry, elems):
                 dy, P_h_t, keep_t = elems
                 dh = carry[0] + dy  # total gradient of h_t
                 dhW = tf.concat([dh, dh, dh], axis=-1) * P_h_t  # [K, n_samples, 3*D_cell]
-                return dh * keep_t + tf.matmul(dhW, W_hT), dh
+                return dh * keep_t + _per_direction_matmul(dhW, W_hT), dh
 
             zeros = tf.zeros_like(h0)
             carry, dH_total = tf.scan(back, (dH, P_h, keep), initializer=(zeros, zeros),
                                       reverse=True)
             dh0 = carry[0]  # gradient of h0: the carry after step 0
             d3 = tf.concat([dH_total] * 3, axis=-1)  # [n_steps, K, n_samples, 3*D_cell]
-            dW_h = _weight_grad(H_prev, d3 * P_h)
+            dW_h = _weight_grad(H_prev, d3 * P_h, K)
             return (d3 * P_x, dW_h, dh0) + tuple(None for _ in mask)
 
         return H, grad
@@ -133,9 +147,12 @@ def _lstm_recurrence(xw, W_h, h0, c0, *mask):
     """
     @tf.custom_gradient
     def recurrence(xw, W_h, h0, c0, *mask):
+        K = W_h.shape[0]
+        Ws = tf.unstack(W_h, num=K)  # each direction's W_h [D_cell, 4*D_cell]
+
         def step(carry, elems):
             h, c = carry[0], carry[1]  # [K, n_samples, D_cell]
-            z = elems[0] + tf.matmul(h, W_h)  # gate pre-activations [K, n_samples, 4*D_cell]
+            z = elems[0] + _per_direction_matmul(h, Ws)  # gate pre-activations [K, n_samples, 4*D_cell]
             i, f, o, g = _lstm_gates(z)
             c_new = f * c + i * g
             h_new = o * tf.tanh(c_new)
@@ -161,7 +178,7 @@ def _lstm_recurrence(xw, W_h, h0, c0, *mask):
             P_f = C_prev * f * (1 - f)  # dc -> d(forget gate)
             P_g = i * (1 - g * g)  # dc -> d(candidate)
             P = tf.concat([P_i, P_f, P_o, P_g], axis=-1)  # [n_steps, K, n_samples, 4*D_cell]
-            W_hT = tf.transpose(W_h, [0, 2, 1])  # [K, 4*D_cell, D_cell]
+            W_hT = [tf.transpose(W) for W in Ws]  # [4*D_cell, D_cell] each
 
             def back(carry, elems):
                 dh = carry[0] + elems[0]  # total gradient of h_t
@@ -171,16 +188,16 @@ def _lstm_recurrence(xw, W_h, h0, c0, *mask):
                     m, not_m = elems[4], elems[5]
                     dc_new = m * dc + A_t * dh
                     dz = tf.concat([dc_new, dc_new, dh, dc_new], axis=-1) * P_t
-                    return (not_m * dh + tf.matmul(dz, W_hT), not_m * dc + dc_new * f_t, dz)
+                    return (not_m * dh + _per_direction_matmul(dz, W_hT), not_m * dc + dc_new * f_t, dz)
                 dc_new = dc + A_t * dh
                 dz = tf.concat([dc_new, dc_new, dh, dc_new], axis=-1) * P_t
-                return tf.matmul(dz, W_hT), dc_new * f_t, dz
+                return _per_direction_matmul(dz, W_hT), dc_new * f_t, dz
 
             zeros = tf.zeros_like(h0)
             elems = (dH, A, P, f) + ((mask[0], 1 - mask[0]) if mask else ())
             dh, dc, dZ = tf.scan(back, elems, initializer=(zeros, zeros, tf.zeros_like(xw[0])),
                                  reverse=True)
-            dW_h = _weight_grad(H_prev, dZ)
+            dW_h = _weight_grad(H_prev, dZ, K)
             return (dZ, dW_h, dh[0], dc[0]) + tuple(None for _ in mask)
 
         return H, grad
