@@ -2,10 +2,12 @@
 
 Each tool module has ``register(subparsers)``, which adds its parser and sets
 ``func=run(args)``. A user error (``UsageError``, ``ValueError`` from argument checks, a data
-error) prints one line and exits with status 2, never a traceback.
+error) prints one line and exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1``
+to see the traceback anyway.
 """
 import argparse
 import importlib
+import os
 import sys
 
 __all__ = ["main", "UsageError"]
@@ -51,6 +53,8 @@ def main(argv=None):
     try:
         return args.func(args) or 0
     except (UsageError, ValueError, TypeError, FileNotFoundError, FileExistsError) as err:
+        if os.environ.get("TF1_BIRNN_DEBUG"):
+            raise
         print(f"tf1-birnn {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

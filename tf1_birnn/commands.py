@@ -11,10 +11,11 @@ from .plot import trajectory_image, write_png
 from .run import PRESETS, open_run, preset_config, train_run, build_session
 from .train import evaluate, predict_utterance, TrainingDiverged
 
-__all__ = ["register", "load_data", "describe_data"]
+__all__ = ["register", "load_data", "describe_data", "add_data_args", "positive_int",
+           "positive_float"]
 
 
-def _positive_int(text):
+def positive_int(text):
     try:
         value = int(text)
     except ValueError:
@@ -24,7 +25,7 @@ def _positive_int(text):
     return value
 
 
-def _positive_float(text):
+def positive_float(text):
     try:
         value = float(text)
     except ValueError:
@@ -34,7 +35,7 @@ def _positive_float(text):
     return value
 
 
-def _add_data_args(p):
+def add_data_args(p):
     g = p.add_argument_group("data (default: the embedded synthetic corpus)")
     g.add_argument("--data-x", metavar="X.npy", help="the tutorial's original X.npy (MFCC)")
     g.add_argument("--data-y", metavar="Y.npy", help="the tutorial's original Y.npy (labels)")
@@ -77,26 +78,26 @@ def register(sub):
     p.add_argument("--preset", choices=tuple(PRESETS), default="quick",
                    help="quick (default, ~3 min on 2 cores), blog (the tutorial's LV2), "
                         "lv1 (LSTM network), ff (feedforward), stacked (two BiRNN layers)")
-    p.add_argument("--epochs", type=_positive_int)
-    p.add_argument("--num-units", type=_positive_int)
+    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--num-units", type=positive_int)
     p.add_argument("--seed", type=int)
-    p.add_argument("--learning-rate", type=_positive_float)
+    p.add_argument("--learning-rate", type=positive_float)
     p.add_argument("--cell", choices=("gru", "lstm"), help="forward cell")
     p.add_argument("--cell-b", choices=("gru", "lstm", "none"), help="backward cell")
     p.add_argument("--merge", choices=("sum", "concat", "mul", "ave"))
-    p.add_argument("--batch-size", type=_positive_int,
+    p.add_argument("--batch-size", type=positive_int,
                    help="utterances per Adam step (1 = the tutorial)")
     p.add_argument("--fast", action="store_true", default=None, help="use the fast RNN path")
     p.add_argument("--logdir", default="logs", help="where runs go (default: logs)")
     p.add_argument("--run-name", help="folder name of the run (default: <preset>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run --run-name")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _add_data_args(p)
+    add_data_args(p)
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("evaluate", help="losses of a run's last checkpoint")
     p.add_argument("run_dir", help="the run folder, e.g. logs/quick-...")
-    _add_data_args(p)
+    add_data_args(p)
     p.set_defaults(func=run_evaluate)
 
     p = sub.add_parser("predict", help="predict trajectories with a run's last checkpoint")
@@ -104,7 +105,7 @@ def register(sub):
     p.add_argument("--utterance", type=int, default=0,
                    help="utterance index in the corpus (default 0, the first test utterance)")
     p.add_argument("--out", help="output folder (default: <run_dir>/predictions)")
-    _add_data_args(p)
+    add_data_args(p)
     p.set_defaults(func=run_predict)
 
     p = sub.add_parser("convert", help="check the original X.npy/Y.npy and save a safe .npz")

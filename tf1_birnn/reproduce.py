@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from .cli import UsageError
-from .commands import _add_data_args, _positive_float, _positive_int, describe_data, load_data
+from .commands import add_data_args, positive_float, positive_int, describe_data, load_data
 from .compare import blog_results, blog_seconds_per_epoch
 from .data import data_prer, train_test_split
 from .run import build_session, open_run, preset_config, train_run
@@ -238,20 +238,20 @@ def register(sub):
                        "TensorBoard and tabulate them beside the blog's figures.")
     p.add_argument("--size", choices=tuple(SIZES), default="reduced",
                    help="full (the tutorial's settings), reduced (default, <1 h on 2 cores), tiny")
-    p.add_argument("--epochs", type=_positive_int, help="epochs of every model")
-    p.add_argument("--num-units", type=_positive_int)
-    p.add_argument("--learning-rate", type=_positive_float, help="of every model")
+    p.add_argument("--epochs", type=positive_int, help="epochs of every model")
+    p.add_argument("--num-units", type=positive_int)
+    p.add_argument("--learning-rate", type=positive_float, help="of every model")
     p.add_argument("--models", default=",".join(MODELS),
                    help=f"comma-separated, among {','.join(MODELS)} (default: all)")
     p.add_argument("--logdir", default="logs", help="where runs go (default: logs)")
     p.add_argument("--name", help="folder of this reproduction (default: reproduce-<date>)")
     p.add_argument("--resume", action="store_true",
                    help="reuse finished models of --name and continue an interrupted one")
-    p.add_argument("--max-utterances", type=_positive_int, help="use only the first N")
-    p.add_argument("--max-frames", type=_positive_int, help="cut utterances to N frames")
+    p.add_argument("--max-utterances", type=positive_int, help="use only the first N")
+    p.add_argument("--max-frames", type=positive_int, help="cut utterances to N frames")
     p.add_argument("--report", help="write the Markdown table here too")
     p.add_argument("--plot", help="plot the curves over the blog's to this PNG (matplotlib)")
-    _add_data_args(p)
+    add_data_args(p)
     p.set_defaults(func=run)
 
 
