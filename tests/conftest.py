@@ -77,3 +77,19 @@ def randomize(rng):
         make_loader(variables)(session, [scale * rng.standard_normal(v.shape.as_list())
                                          for v in variables])
     return _randomize
+
+
+def shared_reference_dir():
+    """The folder of the tutorial's reference files (``original_Y.npy``, ...), not shipped.
+
+    ``$TF1_BIRNN_REFERENCE`` if set, else ``../shared/reference`` beside the checkout, else
+    ``/work/shared/reference``; tests that need a file there skip when it is absent.
+    """
+    import pathlib
+    candidates = [os.environ.get("TF1_BIRNN_REFERENCE"),
+                  pathlib.Path(__file__).resolve().parents[2] / "shared" / "reference",
+                  "/work/shared/reference"]
+    for c in candidates:
+        if c and pathlib.Path(c).is_dir():
+            return pathlib.Path(c)
+    return pathlib.Path(candidates[1])

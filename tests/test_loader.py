@@ -1,7 +1,6 @@
 """Tests of the safe loaders (tf1_birnn.loader)."""
 import builtins
 import os
-import pathlib
 import pickle
 
 import numpy as np
@@ -11,7 +10,9 @@ from numpy.lib import format as npy_format
 from tf1_birnn.loader import (DataError, UnsafePickleError, check_corpus, convert, load_npz,
                               load_original, read_object_npy, save_npz)
 
-REFERENCE_Y = pathlib.Path(__file__).resolve().parents[2] / "shared" / "reference" / "original_Y.npy"
+from conftest import shared_reference_dir
+
+REFERENCE_Y = shared_reference_dir() / "original_Y.npy"
 
 
 def tiny_corpus(lengths=(5, 3, 7), d_input=39, d_label=24, seed=0):

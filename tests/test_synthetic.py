@@ -1,6 +1,5 @@
 """Tests of the synthetic corpus (tf1_birnn.synthetic): layout, deltas, statistics, hardness."""
 import json
-import pathlib
 
 import numpy as np
 import pytest
@@ -8,7 +7,9 @@ import pytest
 from tf1_birnn.synthetic import (context_ridge_mse, deltas, reference_statistics,
                                  synthetic_corpus)
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[2] / "shared" / "reference"
+from conftest import shared_reference_dir
+
+REFERENCE = shared_reference_dir()
 
 
 @pytest.fixture(scope="module")
