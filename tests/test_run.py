@@ -8,6 +8,7 @@ import time
 
 import pytest
 import tensorflow as tf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tf1_birnn.run import build_session, open_run, preset_config, train_run
 from tiny import tiny_corpus, tiny_npz
@@ -74,3 +75,34 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
         epochs = [h["epoch"] for h in json.load(f)["epochs"]]
     assert epochs == list(range(total))
     assert tf.train.latest_checkpoint(str(logdir / "k")).endswith(f"model.ckpt-{total}")
+    # TensorBoard sees each epoch and each Adam step once: what the killed process wrote
+    # after its last checkpoint is purged
+    acc = EventAccumulator(str(logdir / "k"), size_guidance={"scalars": 0})
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("loss/test")] == list(range(total))
+    steps = EventAccumulator(str(logdir / "k" / "steps"), size_guidance={"scalars": 0})
+    steps.Reload()
+    assert [e.step for e in steps.Scalars("loss/train_step")] == list(range(total * 10))
+
+
+def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
+    from tf1_birnn.summaries import RunWriter
+    X, Y = tiny_corpus(n=6)  # 1 test, 5 train utterances: 5 Adam steps per epoch
+    run_dir = train_run(preset_config("quick", num_units=8, epochs=2), X, Y, str(tmp_path), "p",
+                        out=quiet, show_progress=False)
+    # what a process killed in epoch 2, after logging but before saving, leaves behind
+    stale = RunWriter(run_dir, tf.Graph())
+    stale.scalars(2, train=99.0, test=99.0)
+    for step in range(10, 15):
+        stale.step_loss(step, 99.0)
+    stale.close()
+    train_run(None, X, Y, str(tmp_path), "p", resume=True, epochs=3, out=quiet,
+              show_progress=False)
+    acc = EventAccumulator(run_dir, size_guidance={"scalars": 0})
+    acc.Reload()
+    test_points = [(e.step, e.value) for e in acc.Scalars("loss/test")]
+    assert [s for s, _ in test_points] == [0, 1, 2] and 99.0 not in [v for _, v in test_points]
+    steps = EventAccumulator(f"{run_dir}/steps", size_guidance={"scalars": 0})
+    steps.Reload()
+    points = steps.Scalars("loss/train_step")
+    assert [e.step for e in points] == list(range(15)) and all(e.value != 99.0 for e in points)

@@ -6,7 +6,8 @@ Everything a run writes goes to ``<logdir>/<run-name>/``:
 - ``history.json``: per-epoch train/test loss and seconds;
 - ``model.ckpt-<epochs done>.*`` + ``checkpoint``: ``tf.compat.v1.train.Saver`` after each
   epoch (the three newest are kept);
-- TensorBoard event files (see ``tf1_birnn.summaries``).
+- TensorBoard event files, per epoch here and per Adam step in ``steps/`` (see
+  ``tf1_birnn.summaries``).
 
 A run folder is never reused silently: a new run needs a new name, ``resume=True``
 continues the last finished epoch of an existing one. ``Saver`` writes the ``checkpoint``
@@ -182,8 +183,9 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
     _write_json(os.path.join(run_dir, "config.json"), asdict(config))
     train, test = train_test_split(data_prer(X, Y))
     graph, sess, net, saver = build_session(config, checkpoint)
-    writer = RunWriter(run_dir, graph, resume_step=done if resume else None)
     steps_per_epoch = -(-len(train) // config.batch_size)
+    writer = RunWriter(run_dir, graph, resume_epoch=done if resume else None,
+                       resume_step=done * steps_per_epoch if resume else None)
     if done:
         out(f"resuming {run_dir} after epoch {done - 1}")
     with graph.as_default(), sess:
@@ -194,7 +196,7 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
                 first_step = k * steps_per_epoch  # of this epoch, for the per-step curve
 
                 def log_step(i, loss):
-                    writer.scalars(first_step + i, train_step=loss)
+                    writer.step_loss(first_step + i, loss)
 
                 train_epoch(sess, net, train, rng, config.batch_size, config.keep_rate,
                             on_step=log_step, show_progress=show_progress, desc=f"epoch {k}")

@@ -1,7 +1,8 @@
 """TensorBoard output of a training run (``logs/<run-name>/``).
 
-- scalars ``loss/train`` and ``loss/test`` per epoch (the tutorial's printed numbers) and
-  ``loss/train_step`` per Adam step (the loss of the batch before that step, with dropout);
+- scalars ``loss/train`` and ``loss/test`` per epoch (the tutorial's printed numbers), and
+  in ``steps/`` ``loss/train_step`` per Adam step (the loss of the batch before that step,
+  with dropout);
 - histograms of every trainable weight matrix and bias ("record the learned weights");
 - the graph;
 - ``trajectory/test_utterance``: predicted vs real trajectory of a fixed test utterance.
@@ -9,6 +10,8 @@
 Scalars and images are written as ``Summary`` protos from Python (no extra graph ops);
 histograms come from one merged ``tf.compat.v1.summary.histogram`` op run once per epoch.
 """
+import os
+
 import tensorflow as tf
 
 from .plot import encode_png, trajectory_image
@@ -19,25 +22,39 @@ Summary = tf.compat.v1.Summary
 
 
 class RunWriter:
-    """Write a run's summaries into ``logdir``; ``resume_step`` purges events after it."""
+    """Write a run's summaries: per-epoch ones into ``logdir``, the per-step training loss
+    into ``logdir/steps`` (a second TensorBoard run, so that each has one step axis).
 
-    def __init__(self, logdir, graph, resume_step=None):
+    When a run resumes after ``resume_epoch`` epochs (``resume_step`` Adam steps), a
+    ``SessionLog.START`` at those steps makes TensorBoard drop what the interrupted process
+    wrote after its last checkpoint, so the resumed curves have no duplicate points.
+    """
+
+    def __init__(self, logdir, graph, resume_epoch=None, resume_step=None):
         with graph.as_default():  # FileWriter refuses to be made in eager mode
             self.writer = tf.compat.v1.summary.FileWriter(
-                logdir, graph=graph if resume_step is None else None)
-            if resume_step is not None:
-                # TensorBoard drops the events the interrupted run wrote after this step
-                start = tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START)
-                self.writer.add_session_log(start, global_step=resume_step)
+                logdir, graph=graph if resume_epoch is None else None)
+            self.step_writer = tf.compat.v1.summary.FileWriter(os.path.join(logdir, "steps"))
+            for writer, step in ((self.writer, resume_epoch), (self.step_writer, resume_step)):
+                if step is not None:
+                    start = tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START)
+                    writer.add_session_log(start, global_step=step)
             hists = [tf.compat.v1.summary.histogram(v.name.replace(":", "_"), v)
                      for v in tf.compat.v1.trainable_variables()]
             self.histograms = tf.compat.v1.summary.merge(hists) if hists else None
 
-    def scalars(self, step, **values):
-        """Write scalars ``loss/<name>`` at ``step``."""
-        summ = Summary(value=[Summary.Value(tag=f"loss/{k}", simple_value=float(v))
+    @staticmethod
+    def _scalars(**values):
+        return Summary(value=[Summary.Value(tag=f"loss/{k}", simple_value=float(v))
                               for k, v in values.items()])
-        self.writer.add_summary(summ, step)
+
+    def scalars(self, epoch, **values):
+        """Write per-epoch scalars ``loss/<name>`` (e.g. ``train``, ``test``) at ``epoch``."""
+        self.writer.add_summary(self._scalars(**values), epoch)
+
+    def step_loss(self, step, loss):
+        """Write the training loss ``loss/train_step`` of Adam step ``step`` (in ``steps/``)."""
+        self.step_writer.add_summary(self._scalars(train_step=loss), step)
 
     def weights(self, sess, step):
         """Write the histograms of all trainable variables at ``step``."""
@@ -53,9 +70,11 @@ class RunWriter:
 
     def flush(self):
         self.writer.flush()
+        self.step_writer.flush()
 
     def close(self):
         self.writer.close()
+        self.step_writer.close()
 
 
 def read_scalars(run_dir):
