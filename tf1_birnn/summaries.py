@@ -11,6 +11,7 @@ Scalars and images are written as ``Summary`` protos from Python (no extra graph
 histograms come from one merged ``tf.compat.v1.summary.histogram`` op run once per epoch.
 """
 import os
+import time
 
 import tensorflow as tf
 
@@ -31,10 +32,14 @@ class RunWriter:
     """
 
     def __init__(self, logdir, graph, resume_epoch=None, resume_step=None):
+        # event files are named by the second they are opened in; a nanosecond suffix keeps
+        # two writers of the same second from overwriting each other and keeps them in order
+        suffix = f".{time.time_ns()}"
         with graph.as_default():  # FileWriter refuses to be made in eager mode
             self.writer = tf.compat.v1.summary.FileWriter(
-                logdir, graph=graph if resume_epoch is None else None)
-            self.step_writer = tf.compat.v1.summary.FileWriter(os.path.join(logdir, "steps"))
+                logdir, graph=graph if resume_epoch is None else None, filename_suffix=suffix)
+            self.step_writer = tf.compat.v1.summary.FileWriter(
+                os.path.join(logdir, "steps"), filename_suffix=suffix)
             for writer, step in ((self.writer, resume_epoch), (self.step_writer, resume_step)):
                 if step is not None:
                     start = tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START)
