@@ -107,3 +107,11 @@ def test_module_entry_point_without_traceback(tmp_path):
                          cwd=tmp_path, timeout=120)
     assert out.returncode == 2
     assert "nope.npz" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_resume_refuses_new_settings_and_predict_checks_the_index(trained, capsys):
+    data, logdir, run_dir = trained
+    code = main(["train", "--resume", "--run-name", "t", "--logdir", logdir, "--preset", "blog"])
+    assert code == 2 and "only --epochs may change (got --preset)" in capsys.readouterr().err
+    assert main(["predict", run_dir, "--utterance", "99"]) == 2
+    assert "--utterance must be in 0..7; got 99" in capsys.readouterr().err

@@ -27,8 +27,6 @@ import numbers
 
 import tensorflow as tf
 
-from .initializers import check_shape
-
 __all__ = ["LSTMcell", "GRUcell", "check_cell"]
 
 

@@ -3,6 +3,7 @@ import argparse
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from . import loader
 from .cli import UsageError
@@ -44,6 +45,11 @@ def add_data_args(p):
                    help="seed of the synthetic corpus (default 0)")
 
 
+def _data_given(args):
+    """True when the command line names data (else a run's saved data source is used)."""
+    return bool(args.data or args.data_x or args.data_y or args.corpus_seed is not None)
+
+
 def describe_data(args):
     """The ``config.data`` string of the data that ``args`` name."""
     if args.data and (args.data_x or args.data_y):
@@ -75,7 +81,7 @@ def register(sub):
     p = sub.add_parser("train", help="train a network (default: the quick preset on the "
                        "embedded corpus)", description="Train the tutorial's network and log "
                        "the run to TensorBoard.")
-    p.add_argument("--preset", choices=tuple(PRESETS), default="quick",
+    p.add_argument("--preset", choices=tuple(PRESETS),
                    help="quick (default, ~3 min on 2 cores), blog (the tutorial's LV2), "
                         "lv1 (LSTM network), ff (feedforward), stacked (two BiRNN layers)")
     p.add_argument("--epochs", type=positive_int)
@@ -116,25 +122,23 @@ def register(sub):
 
 
 def run_train(args):
-    data_given = bool(args.data or args.data_x or args.data_y or args.corpus_seed is not None)
     if args.resume:
         if not args.run_name:
             raise UsageError("--resume needs --run-name of the run to continue")
         changed = [name for name in ("preset", "num_units", "seed", "learning_rate", "cell",
                                      "cell_b", "merge", "batch_size", "fast")
-                   if getattr(args, name) not in (None, "quick")]
+                   if getattr(args, name) is not None]
         if changed:
             raise UsageError("--resume continues a run with its saved settings; only --epochs "
                              f"may change (got --{changed[0].replace('_', '-')})")
         saved, _ = open_run(os.path.join(args.logdir, args.run_name))
-        data = describe_data(args) if data_given else saved.data
-        X, Y = load_data(data)
+        X, Y = load_data(describe_data(args) if _data_given(args) else saved.data)
         config = None
     else:
         data = describe_data(args)
         X, Y = load_data(data)
         config = preset_config(
-            args.preset, num_units=args.num_units, seed=args.seed,
+            args.preset or "quick", num_units=args.num_units, seed=args.seed,
             learning_rate=args.learning_rate, cell=args.cell, merge=args.merge,
             batch_size=args.batch_size, fast=args.fast, data=data,
             D_input=int(X[0].shape[1]), D_label=int(Y[0].shape[1]))
@@ -152,20 +156,18 @@ def run_train(args):
 
 
 def _restore(args):
-    config, history = open_run(args.run_dir)
-    import tensorflow as tf
+    """A run's last checkpoint and its data: ``(checkpoint, X, Y, sess, net)``."""
+    config, _ = open_run(args.run_dir)
     checkpoint = tf.train.latest_checkpoint(args.run_dir)
     if checkpoint is None:
         raise UsageError(f"run {args.run_dir!r} has no checkpoint yet")
-    data = describe_data(args) if (args.data or args.data_x or args.data_y
-                                   or args.corpus_seed is not None) else config.data
-    X, Y = load_data(data)
+    X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
     _, sess, net, _ = build_session(config, checkpoint)
-    return config, checkpoint, X, Y, sess, net
+    return checkpoint, X, Y, sess, net
 
 
 def run_evaluate(args):
-    config, checkpoint, X, Y, sess, net = _restore(args)
+    checkpoint, X, Y, sess, net = _restore(args)
     train, test = train_test_split(data_prer(X, Y))
     with sess:
         tl, dl = evaluate(sess, net, train), evaluate(sess, net, test)
@@ -175,16 +177,16 @@ def run_evaluate(args):
 
 
 def run_predict(args):
-    config, checkpoint, X, Y, sess, net = _restore(args)
-    if not 0 <= args.utterance < len(X):
-        raise UsageError(f"--utterance must be in 0..{len(X) - 1}; got {args.utterance}")
     out = args.out or os.path.join(args.run_dir, "predictions")
     stem = os.path.join(out, f"utterance{args.utterance}")
     for path in (f"{stem}.npy", f"{stem}.png"):
         if os.path.exists(path):
             raise FileExistsError(f"{path!r} exists; choose another --out")
-    x, y = data_prer([X[args.utterance]], [Y[args.utterance]])[0]
+    checkpoint, X, Y, sess, net = _restore(args)
     with sess:
+        if not 0 <= args.utterance < len(X):
+            raise UsageError(f"--utterance must be in 0..{len(X) - 1}; got {args.utterance}")
+        x, y = data_prer([X[args.utterance]], [Y[args.utterance]])[0]
         pred = predict_utterance(sess, net, x)  # [n_frames, D_label], standardized units
     os.makedirs(out, exist_ok=True)
     np.save(f"{stem}.npy", pred)

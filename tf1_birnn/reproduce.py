@@ -26,7 +26,6 @@ import os
 import platform
 import time
 
-import numpy as np
 import tensorflow as tf
 
 from .cli import UsageError
