@@ -127,3 +127,27 @@ def test_bench_rejects_unknown_variant(capsys):
     from tf1_birnn.cli import main
     assert main(["bench", "--quick", "--variants", "fast,avg"]) == 2
     assert "avg" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_matches_tf_scan(reverse):
+    """``fast._scan`` (while_loop, carry apart from outputs) against ``tf.scan``."""
+    from tf1_birnn.fast import _scan
+    rng = np.random.default_rng(3)
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+        a = tf.constant(rng.standard_normal((T, N, D_CELL)).astype(np.float32))  # [n_steps, n_samples, D]
+        b = tf.constant(rng.standard_normal((T, N, D_CELL)).astype(np.float32))
+        h0 = tf.constant(rng.standard_normal((N, D_CELL)).astype(np.float32))
+
+        def fn(carry, elems):
+            h = tf.tanh(carry[0] * elems[0] + elems[1])
+            return (h,), (h, 2 * h)
+
+        (H, H2), carry = _scan(fn, (a, b), (h0,), 2, reverse=reverse)
+        ref = tf.scan(lambda h, e: tf.tanh(h * e[0] + e[1]), (a, b), initializer=h0,
+                      reverse=reverse)
+        assert H.shape.as_list() == [T, N, D_CELL]
+        out, out2, last, want = sess.run([H, H2, carry[0], ref])
+    np.testing.assert_allclose(out, want, rtol=1e-6)
+    np.testing.assert_allclose(out2, 2 * want, rtol=1e-6)
+    np.testing.assert_allclose(last, want[0] if reverse else want[-1], rtol=1e-6)
