@@ -29,7 +29,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    parser = _Parser(prog="tf1-birnn", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="tf1-birnn", description="The bidirectional LSTM/GRU tutorial on "
+                     "TensorFlow 2's tf.compat.v1: train, evaluate, predict, compare with the "
+                     "blog, benchmark, reproduce.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     registered = set()
     for tool in TOOLS:
