@@ -115,3 +115,20 @@ def test_resume_refuses_new_settings_and_predict_checks_the_index(trained, capsy
     assert code == 2 and "only --epochs may change (got --preset)" in capsys.readouterr().err
     assert main(["predict", run_dir, "--utterance", "99"]) == 2
     assert "--utterance must be in 0..7; got 99" in capsys.readouterr().err
+
+
+def test_resume_refuses_other_data_and_bad_seeds_leave_no_folder(trained, tmp_path, capsys):
+    data, logdir, _ = trained
+    other = tiny_npz(tmp_path / "other.npz", n=8, seed=1)
+    code = main(["train", "--resume", "--run-name", "t", "--logdir", logdir, "--data", other])
+    assert code == 2 and "saved data" in capsys.readouterr().err
+    code = main(["train", "--data", data, "--seed", "-1", "--logdir", logdir, "--run-name", "s"])
+    assert code == 2 and "seed must be an integer in [0, 2**32); got -1" in capsys.readouterr().err
+    assert not os.path.exists(os.path.join(logdir, "s"))
+
+
+def test_settings_a_network_would_ignore_are_refused(capsys):
+    assert main(["train", "--preset", "lv1", "--cell-b", "gru"]) == 2
+    assert "the lv1 network has no use for cell_b" in capsys.readouterr().err
+    assert main(["train", "--preset", "ff", "--merge", "concat"]) == 2
+    assert "the ff network has no use for merge" in capsys.readouterr().err

@@ -75,3 +75,25 @@ def test_roughness_and_autocorrelation_by_hand():
     # channel 0: |2 +- 4| = 6 or 2 alternating -> mean 4; channel 1: 2; (4 + 2) / (2 + 2)
     assert roughness(real, jitter) == pytest.approx(1.5)
     assert lag1_autocorrelation([np.array([[1.0], [-1.0], [1.0], [-1.0]])]) == pytest.approx(-0.75)
+
+
+def test_runs_remember_the_cut_corpus(reproduced, capsys):
+    args, root, report, _ = reproduced
+    with open(os.path.join(root, "lv2", "config.json"), encoding="utf-8") as f:
+        data = json.load(f)["data"]
+    assert data.endswith("#cut=6,12")
+    assert main(["evaluate", os.path.join(root, "lv2")]) == 0
+    assert "(5 train / 1 test utterances)" in capsys.readouterr().out
+
+
+def test_reports_are_not_overwritten_and_an_empty_test_set_is_refused(reproduced, capsys):
+    args, root, report, _ = reproduced
+    before = open(report, encoding="utf-8").read()
+    assert main(args[:-2] + ["--name", "r2", "--report", report]) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert open(report, encoding="utf-8").read() == before
+    data = args[args.index("--data") + 1]
+    code = main(["reproduce", "--size", "tiny", "--data", data, "--max-utterances", "4",
+                 "--logdir", os.path.dirname(root), "--name", "r3"])
+    assert code == 2 and "no test utterance" in capsys.readouterr().err
+    assert not os.path.exists(os.path.join(os.path.dirname(root), "r3"))

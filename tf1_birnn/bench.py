@@ -20,11 +20,11 @@ import platform
 import subprocess
 import sys
 from datetime import date
-from importlib import resources
 from importlib.util import find_spec
 
 from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
 from .cells import GRUcell
+from .synthetic import reference_statistics
 
 __all__ = ["register", "run", "UnfusedGRUcell", "training_flops_per_frame"]
 
@@ -62,8 +62,7 @@ def training_flops_per_frame(num_units, n_gates=3):
 
 def blog_frames():
     """Frames of the blog's epoch: (training = last 83 utterances, evaluation = all 103)."""
-    corpus = json.loads(resources.files("tf1_birnn").joinpath(
-        "resources/original_corpus.json").read_text(encoding="utf-8"))
+    corpus = reference_statistics()
     lengths = corpus["utterance_lengths_in_file_order"]
     n_test = corpus["n_test"]
     return sum(lengths[n_test:]), sum(lengths)

@@ -23,16 +23,11 @@ Where this differs from the tutorial, on purpose:
   ``RNN`` fails); an LSTM given only ``init_h`` starts ``c`` at zero (and vice versa);
 - every argument is checked before any variable is made, with an error naming it.
 """
-import numbers
-
 import tensorflow as tf
 
+from .checks import check_size
+
 __all__ = ["LSTMcell", "GRUcell", "check_cell"]
-
-
-def _check_size(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
 
 
 def _check_incoming(incoming, D_input):
@@ -64,9 +59,9 @@ class _Cell:
 
     gate_names = ()
 
-    def __init__(self, incoming, D_input, D_cell, initializer, L2=False):
-        _check_size(D_input, "D_input")
-        _check_size(D_cell, "D_cell")
+    def __init__(self, incoming, D_input, D_cell, initializer):
+        check_size(D_input, "D_input")
+        check_size(D_cell, "D_cell")
         _check_incoming(incoming, D_input)
         if not callable(initializer):
             raise TypeError(f"initializer must be callable like weight_init(shape); "

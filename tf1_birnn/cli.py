@@ -12,11 +12,8 @@ import sys
 
 __all__ = ["main", "UsageError"]
 
-# subcommand modules, in the order ``--help`` lists them
-TOOLS = ("train", "evaluate", "predict", "compare", "convert", "bench", "reproduce")
-MODULES = {"train": "commands", "evaluate": "commands", "predict": "commands",
-           "compare": "compare", "convert": "commands", "bench": "bench",
-           "reproduce": "reproduce"}
+# the modules that register subcommands, in the order ``--help`` lists them
+MODULES = ("commands", "compare", "bench", "reproduce")
 
 
 class UsageError(ValueError):
@@ -33,19 +30,8 @@ def build_parser():
                      "TensorFlow 2's tf.compat.v1: train, evaluate, predict, compare with the "
                      "blog, benchmark, reproduce.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    registered = set()
-    for tool in TOOLS:
-        module = MODULES[tool]
-        if module in registered:
-            continue
-        try:
-            mod = importlib.import_module(f"tf1_birnn.{module}")
-        except ModuleNotFoundError as err:
-            if err.name != f"tf1_birnn.{module}":
-                raise
-            continue  # that tool is not built (yet)
-        mod.register(sub)
-        registered.add(module)
+    for module in MODULES:
+        importlib.import_module(f"tf1_birnn.{module}").register(sub)
     return parser
 
 

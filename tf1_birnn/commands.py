@@ -7,13 +7,13 @@ import tensorflow as tf
 
 from . import loader
 from .cli import UsageError
-from .data import data_prer, train_test_split
+from .data import cut_corpus, data_prer, train_test_split
 from .plot import trajectory_image, write_png
-from .run import PRESETS, open_run, preset_config, train_run, build_session
+from .run import PRESETS, build_session, check_new_run, open_run, preset_config, train_run
 from .train import evaluate, predict_utterance, TrainingDiverged
 
-__all__ = ["register", "load_data", "describe_data", "add_data_args", "positive_int",
-           "positive_float"]
+__all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
+           "positive_int", "positive_float"]
 
 
 def positive_int(text):
@@ -63,8 +63,21 @@ def describe_data(args):
     return f"synthetic:{args.corpus_seed or 0}"
 
 
+def cut_data(data, max_utterances=None, max_frames=None):
+    """``data`` with a cut of the corpus recorded in it (see ``load_data``)."""
+    if max_utterances is None and max_frames is None:
+        return data
+    return f"{data}#cut={max_utterances or ''},{max_frames or ''}"
+
+
 def load_data(data):
-    """Load ``(X, Y)`` for a ``config.data`` string."""
+    """Load ``(X, Y)`` for a ``config.data`` string: "synthetic:<seed>", "npz:<path>" or
+    "original:<X.npy>|<Y.npy>", optionally followed by "#cut=<utterances>,<frames>"."""
+    data, _, cut = data.partition("#cut=")
+    if cut:
+        n, _, f = cut.partition(",")
+        X, Y = load_data(data)
+        return cut_corpus(X, Y, int(n) if n else None, int(f) if f else None)
     kind, _, where = data.partition(":")
     if kind == "synthetic":
         from .synthetic import synthetic_corpus
@@ -132,18 +145,21 @@ def run_train(args):
             raise UsageError("--resume continues a run with its saved settings; only --epochs "
                              f"may change (got --{changed[0].replace('_', '-')})")
         saved, _ = open_run(os.path.join(args.logdir, args.run_name))
-        X, Y = load_data(describe_data(args) if _data_given(args) else saved.data)
+        if _data_given(args) and describe_data(args) != saved.data:
+            raise UsageError(f"--resume continues a run on its saved data ({saved.data}); "
+                             f"got {describe_data(args)}")
+        X, Y = load_data(saved.data)
         config = None
     else:
         data = describe_data(args)
+        check_new_run(args.logdir, args.run_name)  # before the data is loaded
+        settings = dict(num_units=args.num_units, seed=args.seed,
+                        learning_rate=args.learning_rate, cell=args.cell, cell_b=args.cell_b,
+                        merge=args.merge, batch_size=args.batch_size, fast=args.fast)
+        preset_config(args.preset or "quick", **settings)  # check the settings first
         X, Y = load_data(data)
-        config = preset_config(
-            args.preset or "quick", num_units=args.num_units, seed=args.seed,
-            learning_rate=args.learning_rate, cell=args.cell, merge=args.merge,
-            batch_size=args.batch_size, fast=args.fast, data=data,
-            D_input=int(X[0].shape[1]), D_label=int(Y[0].shape[1]))
-        if args.cell_b is not None:
-            config.cell_b = None if args.cell_b == "none" else args.cell_b
+        config = preset_config(args.preset or "quick", data=data, D_input=int(X[0].shape[1]),
+                               D_label=int(Y[0].shape[1]), **settings)
     try:
         run_dir = train_run(config, X, Y, args.logdir, args.run_name, args.resume,
                             show_progress=not args.no_progress, epochs=args.epochs)
@@ -155,13 +171,17 @@ def run_train(args):
     return 0
 
 
-def _restore(args):
-    """A run's last checkpoint and its data: ``(checkpoint, X, Y, sess, net)``."""
+def _restore(args, check_data=None):
+    """A run's last checkpoint and its data: ``(checkpoint, X, Y, sess, net)``.
+
+    ``check_data(X)`` runs before the network is built, to refuse bad arguments early."""
     config, _ = open_run(args.run_dir)
     checkpoint = tf.train.latest_checkpoint(args.run_dir)
     if checkpoint is None:
         raise UsageError(f"run {args.run_dir!r} has no checkpoint yet")
     X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
+    if check_data is not None:
+        check_data(X)
     _, sess, net, _ = build_session(config, checkpoint)
     return checkpoint, X, Y, sess, net
 
@@ -182,10 +202,13 @@ def run_predict(args):
     for path in (f"{stem}.npy", f"{stem}.png"):
         if os.path.exists(path):
             raise FileExistsError(f"{path!r} exists; choose another --out")
-    checkpoint, X, Y, sess, net = _restore(args)
-    with sess:
+
+    def check_utterance(X):
         if not 0 <= args.utterance < len(X):
             raise UsageError(f"--utterance must be in 0..{len(X) - 1}; got {args.utterance}")
+
+    checkpoint, X, Y, sess, net = _restore(args, check_utterance)
+    with sess:
         x, y = data_prer([X[args.utterance]], [Y[args.utterance]])[0]
         pred = predict_utterance(sess, net, x)  # [n_frames, D_label], standardized units
     os.makedirs(out, exist_ok=True)

@@ -16,7 +16,7 @@ Deliberate differences from the tutorial:
 
 import numpy as np
 
-__all__ = ["Standardize", "data_prer", "shufflelists", "train_test_split"]
+__all__ = ["Standardize", "data_prer", "shufflelists", "train_test_split", "cut_corpus"]
 
 
 def Standardize(seq):
@@ -93,3 +93,11 @@ def train_test_split(data, test_fraction=0.2):
         raise ValueError(f"test_fraction must be in [0, 1); got {test_fraction!r}")
     n_test = int(len(data) * test_fraction)
     return data[n_test:], data[:n_test]
+
+
+def cut_corpus(X, Y, max_utterances=None, max_frames=None):
+    """The first ``max_utterances`` utterances, each cut to its first ``max_frames`` frames
+    (``None``: no limit); for quick experiments and tests."""
+    n = len(X) if max_utterances is None else min(max_utterances, len(X))
+    f = slice(None, max_frames)
+    return [x[f] for x in X[:n]], [y[f] for y in Y[:n]]

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import tensorflow as tf
 
-from .cells import GRUcell, LSTMcell, _check_size
+from .cells import GRUcell, LSTMcell
+from .checks import check_choice, check_size
 from .initializers import bias_init, orthogonal_initializer, weight_init
 from .rnn import RNN, check_merge
 
@@ -63,12 +64,6 @@ def _dense(x, D_in, D_out, name, weights):
     return tf.matmul(x, W) + b
 
 
-def _check_choice(value, name, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; "
-                         f"got {value!r}")
-
-
 def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell=None,
                   cell_b="gru", merge="sum", n_layers=1, n_ff=2, stacking="true",
                   learning_rate=7e-5, L2_penalty=1e-4, fast=False, variable_length=False):
@@ -79,19 +74,18 @@ def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell=Non
     unidirectional); ``sequence_length`` values fed with ``variable_length`` must be >= 1; ``n_layers``: stacked RNN layers; ``n_ff``: ReLU
     layers before and after them; ``fast``: use the fast ``RNN`` path.
     """
-    _check_choice(arch, "arch", ARCHS)
+    check_choice(arch, "arch", ARCHS)
     if cell is None:
         cell = "lstm" if arch == "lv1" else "gru"
     for value, name in ((D_input, "D_input"), (D_label, "D_label"), (num_units, "num_units"),
                         (n_layers, "n_layers")):
-        _check_size(value, name)
-    if isinstance(n_ff, bool) or not isinstance(n_ff, int) or n_ff < 0:
-        raise ValueError(f"n_ff must be a non-negative integer; got {n_ff!r}")
-    _check_choice(cell, "cell", tuple(CELLS))
+        check_size(value, name)
+    check_size(n_ff, "n_ff", minimum=0)
+    check_choice(cell, "cell", tuple(CELLS))
     if cell_b is not None:
-        _check_choice(cell_b, "cell_b", tuple(CELLS))
+        check_choice(cell_b, "cell_b", tuple(CELLS))
     check_merge(merge)
-    _check_choice(stacking, "stacking", STACKING)
+    check_choice(stacking, "stacking", STACKING)
     for value, name in ((learning_rate, "learning_rate"), (L2_penalty, "L2_penalty")):
         if not isinstance(value, (int, float)) or value < 0 or value != value:
             raise ValueError(f"{name} must be a non-negative number; got {value!r}")

@@ -29,7 +29,8 @@ import time
 import tensorflow as tf
 
 from .cli import UsageError
-from .commands import add_data_args, positive_float, positive_int, describe_data, load_data
+from .commands import (add_data_args, cut_data, describe_data, load_data, positive_float,
+                       positive_int)
 from .compare import blog_results, blog_seconds_per_epoch
 from .data import data_prer, train_test_split
 from .run import build_session, open_run, preset_config, train_run
@@ -98,13 +99,6 @@ def _summary(model, run_dir, smooth):
                 history=history, **smooth)
 
 
-def _cut(X, Y, max_utterances=None, max_frames=None):
-    """The first ``max_utterances`` utterances, each cut to its first ``max_frames`` frames."""
-    n = len(X) if max_utterances is None else min(max_utterances, len(X))
-    f = slice(None, max_frames)
-    return [x[f] for x in X[:n]], [y[f] for y in Y[:n]]
-
-
 def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data="synthetic:0",
               resume=False, out=print, **overrides):
     """Train ``models`` on ``X``/``Y`` at ``size`` into ``logdir/name/<model>``.
@@ -124,8 +118,11 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data="sy
     if os.path.exists(root) and not resume:
         raise FileExistsError(f"{root!r} exists; pass --resume to continue it or choose "
                               "another --name")
-    os.makedirs(root, exist_ok=True)
     _, test = train_test_split(data_prer(X, Y))
+    if not test:
+        raise ValueError(f"the corpus has {len(X)} utterances, so the tutorial's split (first "
+                         "20%) leaves no test utterance; use at least 5")
+    os.makedirs(root, exist_ok=True)
     results = []
     for model in models:
         preset, extra, what = MODELS[model]
@@ -250,17 +247,19 @@ def register(sub):
     p.add_argument("--max-frames", type=positive_int, help="cut utterances to N frames")
     p.add_argument("--report", help="write the Markdown table here too")
     p.add_argument("--plot", help="plot the curves over the blog's to this PNG (matplotlib)")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing --report/--plot files")
     add_data_args(p)
     p.set_defaults(func=run)
 
 
 def run(args):
     models = tuple(m for m in args.models.split(",") if m)
-    unknown = [m for m in models if m not in MODELS]
-    if unknown or not models:
-        raise UsageError(f"--models must be among {','.join(MODELS)}; got {args.models!r}")
-    data = describe_data(args)
-    X, Y = _cut(*load_data(data), args.max_utterances, args.max_frames)
+    for path in (args.report, args.plot):
+        if path and os.path.exists(path) and not args.force:
+            raise UsageError(f"{path!r} exists; pass --force to replace it")
+    data = cut_data(describe_data(args), args.max_utterances, args.max_frames)
+    X, Y = load_data(data)
     name = args.name or f"reproduce-{time.strftime('%Y%m%d')}"
     summary = reproduce(X, Y, args.logdir, name, args.size, models, data, args.resume,
                         epochs=args.epochs, num_units=args.num_units,

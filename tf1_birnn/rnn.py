@@ -17,6 +17,7 @@ Beyond the tutorial:
 import tensorflow as tf
 
 from .cells import check_cell
+from .checks import check_choice
 
 __all__ = ["RNN", "MERGE_MODES", "merge_states", "run_cell"]
 
@@ -25,9 +26,7 @@ MERGE_MODES = ("sum", "concat", "mul", "ave")
 
 def check_merge(merge):
     """Raise ``ValueError`` unless ``merge`` is one of ``MERGE_MODES``."""
-    if merge not in MERGE_MODES:
-        raise ValueError(f"merge must be one of {', '.join(repr(m) for m in MERGE_MODES)}; "
-                         f"got {merge!r}")
+    check_choice(merge, "merge", MERGE_MODES)
 
 
 def merge_states(hstates, b_hstates, merge):

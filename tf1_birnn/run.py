@@ -22,12 +22,14 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import tensorflow as tf
 
+from .checks import check_choice, check_size
 from .data import data_prer, train_test_split
 from .network import build_network
 from .summaries import RunWriter
 from .train import evaluate, predict_utterance, train_epoch
 
-__all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir"]
+__all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
+           "check_new_run", "build_session"]
 
 # the tutorial's LV2 settings; presets change what they name
 _BLOG = dict(arch="birnn", num_units=1024, cell="gru", cell_b="gru", merge="sum", n_layers=1,
@@ -76,21 +78,32 @@ class RunConfig:
                     variable_length=self.batch_size > 1)
 
 
+# settings that a network without them would silently ignore
+_UNUSED = {"lv1": ("cell_b", "merge", "n_layers", "n_ff", "stacking"),
+           "ff": ("cell", "cell_b", "merge", "n_layers", "stacking")}
+
+
 def preset_config(preset="quick", **overrides):
-    """The ``RunConfig`` of ``preset`` with ``overrides`` (``None`` values are ignored)."""
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {', '.join(map(repr, PRESETS))}; got {preset!r}")
-    values = dict(PRESETS[preset], preset=preset)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    known = {f.name for f in fields(RunConfig)}
-    unknown = set(values) - known
+    """The ``RunConfig`` of ``preset`` with ``overrides`` (``None`` values are ignored;
+    ``cell_b="none"`` makes the RNN layers unidirectional)."""
+    check_choice(preset, "preset", tuple(PRESETS))
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    unknown = set(overrides) - {f.name for f in fields(RunConfig)}
     if unknown:
         raise TypeError(f"unknown run settings: {sorted(unknown)}")
+    if overrides.get("cell_b") == "none":
+        overrides["cell_b"] = None
+    values = dict(PRESETS[preset], preset=preset, **overrides)
+    unused = [k for k in _UNUSED.get(values["arch"], ()) if k in overrides]
+    if unused:
+        raise ValueError(f"the {values['arch']} network has no use for {unused[0]}; "
+                         f"got {unused[0]}={overrides[unused[0]]!r}")
     config = RunConfig(**values)
     for name in ("epochs", "batch_size", "image_every"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        check_size(getattr(config, name), name)
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) \
+            or not 0 <= config.seed < 2 ** 32:
+        raise ValueError(f"seed must be an integer in [0, 2**32); got {config.seed!r}")
     if not 0.0 < config.keep_rate <= 1.0:
         raise ValueError(f"keep_rate must be in (0, 1]; got {config.keep_rate!r}")
     return config
@@ -106,20 +119,28 @@ def _write_json(path, obj):
     os.replace(tmp, path)
 
 
+def check_new_run(logdir, run_name):
+    """Raise unless ``run_name`` (``None``: a generated name) can be a new run in ``logdir``."""
+    if run_name is None:
+        return
+    if not run_name or os.sep in run_name or run_name in (".", ".."):
+        raise ValueError(f"run name must be a plain folder name; got {run_name!r}")
+    run_dir = os.path.join(logdir, run_name)
+    if os.path.exists(run_dir):
+        raise FileExistsError(f"run {run_dir!r} already exists; pass --resume to continue it "
+                              "or choose another --run-name")
+
+
 def new_run_dir(logdir, run_name=None, preset="run"):
     """Create and return ``logdir/run_name``; refuse an existing one."""
+    check_new_run(logdir, run_name)
     if run_name is None:
         base = f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
         run_name, k = base, 1
         while os.path.exists(os.path.join(logdir, run_name)):
             k += 1
             run_name = f"{base}-{k}"
-    elif not run_name or os.sep in run_name or run_name in (".", ".."):
-        raise ValueError(f"run name must be a plain folder name; got {run_name!r}")
     run_dir = os.path.join(logdir, run_name)
-    if os.path.exists(run_dir):
-        raise FileExistsError(f"run {run_dir!r} already exists; pass --resume to continue it "
-                              "or choose another --run-name")
     os.makedirs(run_dir)
     return run_dir
 
@@ -178,11 +199,13 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
     else:
         if epochs is not None:
             config = RunConfig(**dict(asdict(config), epochs=epochs))
-        run_dir = new_run_dir(logdir, run_name, config.preset)
+        check_new_run(logdir, run_name)
         checkpoint, done, history = None, 0, []
-    _write_json(os.path.join(run_dir, "config.json"), asdict(config))
     train, test = train_test_split(data_prer(X, Y))
     graph, sess, net, saver = build_session(config, checkpoint)
+    if not resume:  # the folder is made only once the network is built
+        run_dir = new_run_dir(logdir, run_name, config.preset)
+    _write_json(os.path.join(run_dir, "config.json"), asdict(config))
     steps_per_epoch = -(-len(train) // config.batch_size)
     writer = RunWriter(run_dir, graph, resume_epoch=done if resume else None,
                        resume_step=done * steps_per_epoch if resume else None)

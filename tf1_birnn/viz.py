@@ -17,7 +17,7 @@ def roughness(real, pred):
     """
     num = sum(float(np.abs(np.diff(p, n=2, axis=0)).sum()) for p in pred)
     den = sum(float(np.abs(np.diff(r, n=2, axis=0)).sum()) for r in real)
-    return num / den
+    return num / den if den > 0 else float("nan")  # flat real trajectories: undefined
 
 
 def lag1_autocorrelation(seqs):
