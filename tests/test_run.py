@@ -106,3 +106,9 @@ def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
     steps.Reload()
     points = steps.Scalars("loss/train_step")
     assert [e.step for e in points] == list(range(15)) and all(e.value != 99.0 for e in points)
+
+
+def test_last_checkpoint_names_a_run_without_one(tmp_path):
+    from tf1_birnn.run import last_checkpoint
+    with pytest.raises(ValueError, match="has no checkpoint yet"):
+        last_checkpoint(str(tmp_path))

@@ -3,13 +3,13 @@ import argparse
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from . import loader
 from .cli import UsageError
 from .data import cut_corpus, data_prer, train_test_split
 from .plot import trajectory_image, write_png
-from .run import PRESETS, build_session, check_new_run, open_run, preset_config, train_run
+from .run import (PRESETS, build_session, check_new_run, last_checkpoint, open_run,
+                  preset_config, train_run)
 from .train import evaluate, predict_utterance, TrainingDiverged
 
 __all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
@@ -176,9 +176,7 @@ def _restore(args, check_data=None):
 
     ``check_data(X)`` runs before the network is built, to refuse bad arguments early."""
     config, _ = open_run(args.run_dir)
-    checkpoint = tf.train.latest_checkpoint(args.run_dir)
-    if checkpoint is None:
-        raise UsageError(f"run {args.run_dir!r} has no checkpoint yet")
+    checkpoint = last_checkpoint(args.run_dir)
     X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
     if check_data is not None:
         check_data(X)

@@ -33,7 +33,7 @@ from .commands import (add_data_args, cut_data, describe_data, load_data, positi
                        positive_int)
 from .compare import blog_results, blog_seconds_per_epoch
 from .data import data_prer, train_test_split
-from .run import build_session, open_run, preset_config, train_run
+from .run import build_session, last_checkpoint, open_run, preset_config, train_run
 from .train import predict_utterance
 from .viz import lag1_autocorrelation, roughness
 
@@ -78,7 +78,7 @@ def _blog_figures():
 def _smoothness(run_dir, test):
     """Roughness and lag-1 autocorrelation of the last checkpoint's test predictions."""
     config, _ = open_run(run_dir)
-    _, sess, net, _ = build_session(config, tf.train.latest_checkpoint(run_dir))
+    _, sess, net, _ = build_session(config, last_checkpoint(run_dir))
     with sess:
         pred = [predict_utterance(sess, net, x) for x, _ in test]  # [n_frames, D_label] each
     real = [y for _, y in test]

@@ -29,7 +29,7 @@ from .summaries import RunWriter
 from .train import evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
-           "check_new_run", "build_session"]
+           "check_new_run", "build_session", "last_checkpoint"]
 
 # the tutorial's LV2 settings; presets change what they name
 _BLOG = dict(arch="birnn", num_units=1024, cell="gru", cell_b="gru", merge="sum", n_layers=1,
@@ -158,6 +158,14 @@ def open_run(run_dir):
         with open(hist_path, encoding="utf-8") as f:
             history = json.load(f)["epochs"]
     return config, history
+
+
+def last_checkpoint(run_dir):
+    """The prefix of ``run_dir``'s newest checkpoint; ``ValueError`` if it has none."""
+    checkpoint = tf.train.latest_checkpoint(run_dir)
+    if checkpoint is None:
+        raise ValueError(f"run {run_dir!r} has no checkpoint yet")
+    return checkpoint
 
 
 def build_session(config, checkpoint=None):
