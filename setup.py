@@ -20,5 +20,5 @@ setup(
         "bench-tf": ["tf_keras"],
         "bench-torch": ["torch==2.13.0"],
     },
-    entry_points={"console_scripts": ["tf1-birnn=tf1_birnn.cli:main"]},
+    entry_points={"console_scripts": ["tf1-birnn=tf1_birnn.tools.cli:main"]},
 )

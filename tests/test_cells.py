@@ -1,4 +1,4 @@
-"""Tests of tf1_birnn.cells: ``Step`` against the NumPy reference, whole sequences against
+"""Tests of tf1_birnn.core.cells: ``Step`` against the NumPy reference, whole sequences against
 Keras 3's own ``GRU``/``LSTM``/``Bidirectional`` layers with mapped weights, initial states,
 and argument errors.
 
@@ -11,10 +11,10 @@ import pytest
 import tensorflow as tf
 
 import reference
-from tf1_birnn.cells import GRUcell, LSTMcell
-from tf1_birnn.keras_ref import keras_layer, keras_weights
-from tf1_birnn.initializers import orthogonal_initializer, weight_init
-from tf1_birnn.rnn import RNN
+from tf1_birnn.core.cells import GRUcell, LSTMcell
+from tf1_birnn.core.keras_ref import keras_layer, keras_weights
+from tf1_birnn.core.initializers import orthogonal_initializer, weight_init
+from tf1_birnn.core.rnn import RNN
 
 CELLS = {"lstm": LSTMcell, "gru": GRUcell}
 N_STEPS, N_SAMPLES, D_INPUT, D_CELL = 6, 3, 4, 5

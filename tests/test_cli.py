@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from tf1_birnn.cli import main
+from tf1_birnn.tools.cli import main
 from tiny import tiny_npz
 
 
@@ -57,7 +57,7 @@ def test_compare_reports_beside_the_blog(trained, capsys):
 
 
 def test_convert_writes_a_safe_npz(tmp_path, capsys):
-    from tf1_birnn.loader import load_npz
+    from tf1_birnn.data.loader import load_npz
     from tiny import tiny_corpus
     X, Y = tiny_corpus(n=3)
     for name, arrays in (("X.npy", X), ("Y.npy", Y)):

@@ -1,8 +1,8 @@
-"""Tests of the tutorial's data helpers (tf1_birnn.data)."""
+"""Tests of the tutorial's data helpers (tf1_birnn.data.helpers)."""
 import numpy as np
 import pytest
 
-from tf1_birnn.data import Standardize, data_prer, shufflelists, train_test_split
+from tf1_birnn.data.helpers import Standardize, data_prer, shufflelists, train_test_split
 
 
 def test_standardize_zero_mean_unit_std():

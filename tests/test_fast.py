@@ -1,4 +1,4 @@
-"""``RNN(fast=True)`` (``tf1_birnn.fast``) against the faithful ``RNN(fast=False)``.
+"""``RNN(fast=True)`` (``tf1_birnn.core.fast``) against the faithful ``RNN(fast=False)``.
 
 Both paths run on the SAME cell objects (same variables), so outputs and the gradients of a
 random projection of the outputs w.r.t. ``W_x``/``W_h``/``b`` of both cells, the initial states
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf1_birnn.cells import GRUcell, LSTMcell
-from tf1_birnn.initializers import orthogonal_initializer
-from tf1_birnn.rnn import RNN
+from tf1_birnn.core.cells import GRUcell, LSTMcell
+from tf1_birnn.core.initializers import orthogonal_initializer
+from tf1_birnn.core.rnn import RNN
 
 T, N, D_IN, D_CELL = 5, 3, 4, 6
 CELLS = {"gru": GRUcell, "lstm": LSTMcell}
@@ -80,7 +80,7 @@ def test_fast_lstm_other_h_act_falls_back(sess, randomize, rng):
 
 def test_fast_network_matches_faithful(rng):
     """The whole birnn network: same loss and same gradients with ``fast=True``."""
-    from tf1_birnn.network import build_network
+    from tf1_birnn.core.network import build_network
     feed_x = rng.standard_normal((2, T, 39)).astype(np.float32)
     feed_y = rng.standard_normal((2 * T, 24)).astype(np.float32)
     results = []
@@ -102,7 +102,7 @@ def test_fast_network_matches_faithful(rng):
 
 def test_unfused_bench_cell_equals_gru_cell(sess, randomize, rng):
     """The bench's LV1-style cell (one matmul per gate) computes ``GRUcell.Step``."""
-    from tf1_birnn.bench import UnfusedGRUcell
+    from tf1_birnn.tools.bench import UnfusedGRUcell
     x = tf.constant(rng.standard_normal((T, N, D_IN)).astype(np.float32))
     cell = UnfusedGRUcell(x, D_IN, D_CELL, orthogonal_initializer)
     h = tf.constant(rng.standard_normal((N, D_CELL)).astype(np.float32))
@@ -113,7 +113,7 @@ def test_unfused_bench_cell_equals_gru_cell(sess, randomize, rng):
 
 
 def test_bench_quick_prints_table(capsys):
-    from tf1_birnn.cli import main
+    from tf1_birnn.tools.cli import main
     status = main(["bench", "--quick", "--num-units", "8", "--steps", "6",
                    "--batch-sizes", "2", "--repeats", "1", "--variants", "unfused,fast"])
     out = capsys.readouterr().out
@@ -124,7 +124,7 @@ def test_bench_quick_prints_table(capsys):
 
 
 def test_bench_rejects_unknown_variant(capsys):
-    from tf1_birnn.cli import main
+    from tf1_birnn.tools.cli import main
     assert main(["bench", "--quick", "--variants", "fast,avg"]) == 2
     assert "avg" in capsys.readouterr().err
 
@@ -132,7 +132,7 @@ def test_bench_rejects_unknown_variant(capsys):
 @pytest.mark.parametrize("reverse", [False, True])
 def test_scan_matches_tf_scan(reverse):
     """``fast._scan`` (while_loop, carry apart from outputs) against ``tf.scan``."""
-    from tf1_birnn.fast import _scan
+    from tf1_birnn.core.fast import _scan
     rng = np.random.default_rng(3)
     with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
         a = tf.constant(rng.standard_normal((T, N, D_CELL)).astype(np.float32))  # [n_steps, n_samples, D]

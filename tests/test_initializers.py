@@ -1,9 +1,9 @@
-"""Tests of tf1_birnn.initializers: shapes, dtype, bounds, orthogonality, seeding, errors."""
+"""Tests of tf1_birnn.core.initializers: shapes, dtype, bounds, orthogonality, seeding, errors."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf1_birnn.initializers import bias_init, orthogonal_initializer, weight_init, zero_init
+from tf1_birnn.core.initializers import bias_init, orthogonal_initializer, weight_init, zero_init
 
 INITS = [weight_init, bias_init, zero_init, orthogonal_initializer]
 

@@ -1,4 +1,4 @@
-"""Tests of the safe loaders (tf1_birnn.loader)."""
+"""Tests of the safe loaders (tf1_birnn.data.loader)."""
 import builtins
 import os
 import pickle
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.lib import format as npy_format
 
-from tf1_birnn.loader import (DataError, UnsafePickleError, check_corpus, convert, load_npz,
+from tf1_birnn.data.loader import (DataError, UnsafePickleError, check_corpus, convert, load_npz,
                               load_original, read_object_npy, save_npz)
 
 from conftest import shared_reference_dir

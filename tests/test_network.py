@@ -1,10 +1,10 @@
-"""Tests of tf1_birnn.network.build_network: shapes per arch, stacking, the variable-length
+"""Tests of tf1_birnn.core.network.build_network: shapes per arch, stacking, the variable-length
 loss, gradients against finite differences, one training step, and argument errors."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf1_birnn.network import build_network
+from tf1_birnn.core.network import build_network
 
 D_INPUT, D_LABEL, UNITS = 3, 2, 4
 TINY = dict(D_input=D_INPUT, D_label=D_LABEL, num_units=UNITS)
@@ -118,6 +118,8 @@ def test_variable_length_loss_is_mean_of_utterance_losses(sess, rng, arch):
     for k, L in enumerate(lengths):  # padding is garbage: it must not count
         x[k, L:] = 50.0
         y3[k, L:] = -50.0
+    y3[0, :lengths[0]] += 3.0  # the longest utterance has by far the largest loss, so the
+    # frame-weighted mean below differs from the per-utterance mean whatever the weights
     loss, per, out = sess.run([net.loss, net.per_utterance_loss, net.output],
                               _feed(net, x, y, lengths))
     out = out.reshape(3, n_steps, D_LABEL)

@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from tf1_birnn.cli import main
-from tf1_birnn.reproduce import MODELS
-from tf1_birnn.viz import lag1_autocorrelation, roughness
+from tf1_birnn.tools.cli import main
+from tf1_birnn.tools.reproduce import MODELS
+from tf1_birnn.tools.viz import lag1_autocorrelation, roughness
 from tiny import tiny_npz
 
 

@@ -1,4 +1,4 @@
-"""Tests of tf1_birnn.rnn.RNN against the NumPy reference: forward only and bidirectional with
+"""Tests of tf1_birnn.core.rnn.RNN against the NumPy reference: forward only and bidirectional with
 mixed cells, every merge mode, padded batches with ``sequence_length``, and argument errors."""
 import keras
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 
 import reference
-from tf1_birnn.cells import GRUcell, LSTMcell
-from tf1_birnn.initializers import orthogonal_initializer
-from tf1_birnn.rnn import MERGE_MODES, RNN
+from tf1_birnn.core.cells import GRUcell, LSTMcell
+from tf1_birnn.core.initializers import orthogonal_initializer
+from tf1_birnn.core.rnn import MERGE_MODES, RNN
 
 CELLS = {"lstm": LSTMcell, "gru": GRUcell}
 N_STEPS, D_INPUT, D_CELL = 7, 3, 4

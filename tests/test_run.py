@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tf1_birnn.run import build_session, open_run, preset_config, train_run
+from tf1_birnn.training.run import build_session, open_run, preset_config, train_run
 from tiny import tiny_corpus, tiny_npz
 
 
@@ -86,7 +86,7 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
 
 
 def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
-    from tf1_birnn.summaries import RunWriter
+    from tf1_birnn.training.summaries import RunWriter
     X, Y = tiny_corpus(n=6)  # 1 test, 5 train utterances: 5 Adam steps per epoch
     run_dir = train_run(preset_config("quick", num_units=8, epochs=2), X, Y, str(tmp_path), "p",
                         out=quiet, show_progress=False)
@@ -109,6 +109,6 @@ def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
 
 
 def test_last_checkpoint_names_a_run_without_one(tmp_path):
-    from tf1_birnn.run import last_checkpoint
+    from tf1_birnn.training.run import last_checkpoint
     with pytest.raises(ValueError, match="has no checkpoint yet"):
         last_checkpoint(str(tmp_path))

@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tf1_birnn.plot import encode_png, trajectory_image
-from tf1_birnn.run import preset_config, train_run
+from tf1_birnn.training.plot import encode_png, trajectory_image
+from tf1_birnn.training.run import preset_config, train_run
 from tiny import tiny_corpus
 
 
@@ -95,7 +95,7 @@ def test_tensorboard_server_serves_the_run(run_dir):
 
 
 def test_read_scalars_gives_the_history(run_dir):
-    from tf1_birnn.summaries import read_scalars
+    from tf1_birnn.training.summaries import read_scalars
     scalars = read_scalars(run_dir)
     with open(f"{run_dir}/history.json") as f:
         history = json.load(f)["epochs"]

@@ -1,10 +1,10 @@
-"""Tests of the synthetic corpus (tf1_birnn.synthetic): layout, deltas, statistics, hardness."""
+"""Tests of the synthetic corpus (tf1_birnn.data.synthetic): layout, deltas, statistics, hardness."""
 import json
 
 import numpy as np
 import pytest
 
-from tf1_birnn.synthetic import (context_ridge_mse, deltas, reference_statistics,
+from tf1_birnn.data.synthetic import (context_ridge_mse, deltas, reference_statistics,
                                  synthetic_corpus)
 
 from conftest import shared_reference_dir

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf1_birnn.data import data_prer, train_test_split
-from tf1_birnn.network import build_network
-from tf1_birnn.run import open_run, preset_config, train_run
-from tf1_birnn.train import TrainingDiverged, evaluate, make_batches, train_epoch
+from tf1_birnn.data.helpers import data_prer, train_test_split
+from tf1_birnn.core.network import build_network
+from tf1_birnn.training.run import open_run, preset_config, train_run
+from tf1_birnn.training.loop import TrainingDiverged, evaluate, make_batches, train_epoch
 from tiny import tiny_corpus
 
 
@@ -96,7 +96,7 @@ def test_printed_losses_are_means_over_the_real_counts(tmp_path):
     train, test = train_test_split(data_prer(X, Y))
     assert (len(train), len(test)) == (8, 1)
     graph, sess, net = None, None, None
-    from tf1_birnn.run import build_session
+    from tf1_birnn.training.run import build_session
     graph, sess, net, _ = build_session(open_run(run_dir)[0], tf.train.latest_checkpoint(run_dir))
     with graph.as_default(), sess:
         per_utt = [sess.run(net.loss, {net.inputs: x, net.labels: y, net.drop_keep_rate: 1.0})

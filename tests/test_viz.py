@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tf1_birnn.viz import plot_trajectories
+from tf1_birnn.tools.viz import plot_trajectories
 
 
 def test_plot_trajectories_draws_one_panel_per_channel():

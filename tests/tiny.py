@@ -18,7 +18,7 @@ def tiny_corpus(n=10, seed=0, D_input=39, D_label=24):
 
 def tiny_npz(path, **kwargs):
     """Write ``tiny_corpus(**kwargs)`` to ``path`` with the package's own ``save_npz``."""
-    from tf1_birnn.loader import save_npz
+    from tf1_birnn.data.loader import save_npz
     X, Y = tiny_corpus(**kwargs)
     save_npz(str(path), X, Y)
     return str(path)

@@ -1,4 +1,4 @@
 """``python -m tf1_birnn`` runs the ``tf1-birnn`` command line."""
-from .cli import main
+from .tools.cli import main
 
 raise SystemExit(main())

@@ -14,7 +14,7 @@ blog's figures, and optionally plots our curves over the blog's.
 Sizes (``SIZES``): ``full`` is the tutorial's settings (1024 units, learning rate 7e-5, 200
 epochs: days on 2 CPU cores); ``reduced`` is what fits under an hour on 2 busy CPU cores (128
 units, learning rate 3e-3, 30 epochs); ``tiny`` is for tests. Every size trains one utterance
-per Adam step, as the tutorial, and uses the fast RNN path (``tf1_birnn.fast``, equal to the
+per Adam step, as the tutorial, and uses the fast RNN path (``tf1_birnn.core.fast``, equal to the
 faithful path to float32 round-off, see ``tests/test_fast.py``).
 
 Where this differs from the blog: every model gets the same epochs (the blog ran LV1 for 10,
@@ -28,13 +28,13 @@ import time
 
 import tensorflow as tf
 
-from .cli import UsageError
+from ..core.checks import UsageError
 from .commands import (add_data_args, cut_data, describe_data, load_data, positive_float,
                        positive_int)
 from .compare import blog_results, blog_seconds_per_epoch
-from .data import data_prer, train_test_split
-from .run import build_session, last_checkpoint, open_run, preset_config, train_run
-from .train import predict_utterance
+from ..data.helpers import data_prer, train_test_split
+from ..training.run import build_session, last_checkpoint, open_run, preset_config, train_run
+from ..training.loop import predict_utterance
 from .viz import lag1_autocorrelation, roughness
 
 __all__ = ["SIZES", "MODELS", "SEED", "roughness", "lag1_autocorrelation", "reproduce",

@@ -1,23 +1,18 @@
 """The ``tf1-birnn`` command line: one subcommand per tool.
 
 Each tool module has ``register(subparsers)``, which adds its parser and sets
-``func=run(args)``. A user error (``UsageError``, ``ValueError`` from argument checks, a data
-error) prints one line and exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1``
+``func=run(args)``; ``build_parser`` calls them in the order ``--help`` lists them. A user
+error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1``
 to see the traceback anyway.
 """
 import argparse
-import importlib
 import os
 import sys
 
+from ..core.checks import UsageError
+from . import bench, commands, compare, reproduce
+
 __all__ = ["main", "UsageError"]
-
-# the modules that register subcommands, in the order ``--help`` lists them
-MODULES = ("commands", "compare", "bench", "reproduce")
-
-
-class UsageError(ValueError):
-    """A bad argument or file given on the command line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,8 +25,8 @@ def build_parser():
                      "TensorFlow 2's tf.compat.v1: train, evaluate, predict, compare with the "
                      "blog, benchmark, reproduce.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in MODULES:
-        importlib.import_module(f"tf1_birnn.{module}").register(sub)
+    for module in (commands, compare, bench, reproduce):
+        module.register(sub)
     return parser
 
 

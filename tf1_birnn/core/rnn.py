@@ -12,7 +12,7 @@ Beyond the tutorial:
 - ``sequence_length`` `[n_samples]` makes padded minibatches exact: a padded frame keeps the
   state unchanged and outputs zeros, and the backward cell reverses each sequence within its
   own length (``tf.reverse_sequence``), not the padded tensor.
-- ``fast=True`` selects the fast path of ``tf1_birnn.fast`` (same numbers, tested).
+- ``fast=True`` selects the fast path of ``tf1_birnn.core.fast`` (same numbers, tested).
 """
 import tensorflow as tf
 

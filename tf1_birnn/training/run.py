@@ -7,7 +7,7 @@ Everything a run writes goes to ``<logdir>/<run-name>/``:
 - ``model.ckpt-<epochs done>.*`` + ``checkpoint``: ``tf.compat.v1.train.Saver`` after each
   epoch (the three newest are kept);
 - TensorBoard event files, per epoch here and per Adam step in ``steps/`` (see
-  ``tf1_birnn.summaries``).
+  ``tf1_birnn.training.summaries``).
 
 A run folder is never reused silently: a new run needs a new name, ``resume=True``
 continues the last finished epoch of an existing one. ``Saver`` writes the ``checkpoint``
@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import tensorflow as tf
 
-from .checks import check_choice, check_size
-from .data import data_prer, train_test_split
-from .network import build_network
+from ..core.checks import check_choice, check_size
+from ..data.helpers import data_prer, train_test_split
+from ..core.network import build_network
 from .summaries import RunWriter
-from .train import evaluate, predict_utterance, train_epoch
+from .loop import evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
            "check_new_run", "build_session", "last_checkpoint"]

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .data import shufflelists
+from ..data.helpers import shufflelists
 from .progress import progress
 
 __all__ = ["TrainingDiverged", "make_batches", "train_epoch", "evaluate", "predict_utterance"]

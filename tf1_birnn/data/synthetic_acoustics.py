@@ -1,6 +1,6 @@
 """Forward model of the synthetic corpus: articulation `[n_frames, 8]` -> 13 cepstra.
 
-A deliberately small caricature of speech production, used by :mod:`tf1_birnn.synthetic`
+A deliberately small caricature of speech production, used by :mod:`tf1_birnn.data.synthetic`
 to make MFCC-like inputs from synthetic articulator trajectories:
 
 1. tract shape: a fixed random tanh network maps the 8 standardized articulator coordinates

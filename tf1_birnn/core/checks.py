@@ -2,7 +2,11 @@
 the value received and what was expected, before any graph is built."""
 import numbers
 
-__all__ = ["check_size", "check_choice"]
+__all__ = ["UsageError", "check_size", "check_choice"]
+
+
+class UsageError(ValueError):
+    """A bad argument or file given on the command line (printed as one line by the CLI)."""
 
 
 def check_size(value, name, minimum=1):

@@ -1,7 +1,7 @@
 """``tf1-birnn bench``: training and evaluation speed and peak memory of the tutorial's
 network, faithful path vs fast path vs the tutorial's unfused gates vs TF's and PyTorch's GRUs.
 
-Every variant and batch size runs in its own child process (``python -m tf1_birnn.bench
+Every variant and batch size runs in its own child process (``python -m tf1_birnn.tools.bench
 --child``; PyTorch via ``bench_peers.py`` so that it never loads TensorFlow), so each peak
 RSS is that child's own. In each child: build the birnn (39 -> ReLU x2 -> BiGRU 'sum' ->
 ReLU x2 -> 24, ``num_units`` wide), one warm-up step, then ``repeats`` timed steps; the
@@ -10,7 +10,7 @@ and each variant's training FLOPs (3x the forward matmul FLOPs) are shown as a s
 
 Variants: ``faithful`` (``RNN(fast=False)``, the tutorial's ``tf.scan``), ``unfused`` (the
 tutorial's LV1 style: one matmul per gate, to test its claim that fusing the gates saves
-time), ``fast`` (``RNN(fast=True)``, see ``tf1_birnn.fast``), ``tf``
+time), ``fast`` (``RNN(fast=True)``, see ``tf1_birnn.core.fast``), ``tf``
 (``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``; needs ``tf_keras``) and
 ``torch`` (``torch.nn.GRU(bidirectional=True)``); a missing peer is skipped with a note.
 """
@@ -23,8 +23,8 @@ from datetime import date
 from importlib.util import find_spec
 
 from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
-from .cells import GRUcell
-from .synthetic import reference_statistics
+from ..core.cells import GRUcell
+from ..data.synthetic import reference_statistics
 
 __all__ = ["register", "run", "UnfusedGRUcell", "training_flops_per_frame"]
 
@@ -96,7 +96,7 @@ def _measure_tf(config):
             from .bench_peers import tf_peer_network
             inputs, labels, keep, output, train_step = tf_peer_network(U)
         else:
-            from . import network
+            from ..core import network
             if variant == "unfused":  # registered in this child process only
                 network.CELLS["gru_unfused"] = UnfusedGRUcell
             cell = "gru_unfused" if variant == "unfused" else "gru"
@@ -131,7 +131,7 @@ def _spawn(config, timeout):
     if config["variant"] == "torch":
         cmd = [sys.executable, os.path.join(os.path.dirname(__file__), "bench_peers.py")]
     else:
-        cmd = [sys.executable, "-m", "tf1_birnn.bench", "--child"]
+        cmd = [sys.executable, "-m", "tf1_birnn.tools.bench", "--child"]
         if config["variant"] == "tf":  # must be set before TensorFlow is imported
             env["TF_USE_LEGACY_KERAS"] = "1"
     try:

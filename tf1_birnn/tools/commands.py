@@ -4,13 +4,13 @@ import os
 
 import numpy as np
 
-from . import loader
-from .cli import UsageError
-from .data import cut_corpus, data_prer, train_test_split
-from .plot import trajectory_image, write_png
-from .run import (PRESETS, build_session, check_new_run, last_checkpoint, open_run,
+from ..core.checks import UsageError
+from ..data import loader
+from ..data.helpers import cut_corpus, data_prer, train_test_split
+from ..training.plot import trajectory_image, write_png
+from ..training.run import (PRESETS, build_session, check_new_run, last_checkpoint, open_run,
                   preset_config, train_run)
-from .train import evaluate, predict_utterance, TrainingDiverged
+from ..training.loop import evaluate, predict_utterance, TrainingDiverged
 
 __all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
            "positive_int", "positive_float"]
@@ -80,7 +80,7 @@ def load_data(data):
         return cut_corpus(X, Y, int(n) if n else None, int(f) if f else None)
     kind, _, where = data.partition(":")
     if kind == "synthetic":
-        from .synthetic import synthetic_corpus
+        from ..data.synthetic import synthetic_corpus
         return synthetic_corpus(seed=int(where))
     if kind == "npz":
         return loader.load_npz(where)

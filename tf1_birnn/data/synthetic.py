@@ -14,7 +14,7 @@ layout so that every notebook and test runs without them:
   correlation matrix and scaled to the original's channel means and stds
   (``resources/original_corpus.json``, statistics only: the original data is not shipped);
 * ``X`` `[n_frames, 39]`: 13 cepstra + deltas + delta-deltas made from the articulation by the
-  nonlinear forward model of :mod:`tf1_birnn.synthetic_acoustics` (formants -> spectral
+  nonlinear forward model of :mod:`tf1_birnn.data.synthetic_acoustics` (formants -> spectral
   envelope -> source -> log mel -> DCT), with silences at the edges and in pauses (the
   acoustics carry no articulatory information there), voiced/unvoiced phones, varying pitch
   and loudness, a per-utterance acoustic delay of 4..8 frames (the acoustics lag the
@@ -33,7 +33,7 @@ import json
 
 import numpy as np
 
-from .data import Standardize
+from .helpers import Standardize
 from .synthetic_acoustics import cepstra
 
 __all__ = ["deltas", "reference_statistics", "synthetic_corpus", "context_ridge_mse"]
@@ -75,7 +75,7 @@ def deltas(c, N=2):
 
 @functools.lru_cache(maxsize=1)
 def _reference_json():
-    text = importlib.resources.files(__package__).joinpath(
+    text = importlib.resources.files("tf1_birnn").joinpath(
         "resources", "original_corpus.json").read_text(encoding="utf-8")
     return text
 
@@ -192,7 +192,7 @@ def _windows(x, past, future, step):
 def context_ridge_mse(X, Y, past=0, future=0, n_test=20, ridge=1e-3, step=1):
     """Hardness probe: test loss of a linear (ridge) map from a window of input frames.
 
-    Each utterance is standardized (:func:`~tf1_birnn.data.Standardize`), the frames
+    Each utterance is standardized (:func:`~tf1_birnn.data.helpers.Standardize`), the frames
     ``t-past..t+future`` of `X` are stacked and mapped linearly to `Y[t]`; the first
     ``n_test`` utterances are the test set (the tutorial's split).
 

@@ -10,7 +10,7 @@ import json
 import math
 from importlib import resources
 
-from .run import open_run
+from ..training.run import open_run
 
 __all__ = ["blog_results", "blog_curve", "blog_seconds_per_epoch", "compare_report", "register"]
 
