@@ -18,6 +18,7 @@ Kinds:
 """
 import json
 import os
+import re
 from dataclasses import dataclass
 
 from .loader import DataError
@@ -127,8 +128,8 @@ class DataSource:
     def _from_old_string(cls, text):
         """Parse the string format of runs made before :class:`DataSource` existed."""
         head, marker, cut = text.rpartition("#cut=")  # the cut was always appended last
-        if not marker:
-            head, cut = text, ""
+        if not marker or not re.fullmatch(r"\d*,\d*", cut):  # "#cut=" was in the path
+            head, marker, cut = text, "", ""
         kind, _, where = head.partition(":")
         try:
             if kind == "synthetic":

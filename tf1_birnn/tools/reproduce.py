@@ -154,6 +154,15 @@ def default_name(size, data):
     return f"reproduce-{size}-{tag}"
 
 
+def _epochs_done(run_dir):
+    """Epochs of ``run_dir`` that have a checkpoint (what ``train_run(resume=True)`` keeps)."""
+    if not os.path.isfile(os.path.join(run_dir, "config.json")):
+        return 0
+    checkpoint = tf.train.latest_checkpoint(run_dir)  # model.ckpt-<epochs done>
+    done = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else 0
+    return min(done, len(open_run(run_dir)[1]))
+
+
 def _check_same_plan(root, model, config):
     """Refuse to continue ``root/model`` if it was made with other settings or data."""
     run_dir = os.path.join(root, model)
@@ -249,9 +258,7 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data=Dat
         configs[model] = preset_config(preset, data=data, D_input=int(X[0].shape[1]),
                                        D_label=int(Y[0].shape[1]), **dict(settings, **extra))
         _check_same_plan(root, model, configs[model])  # before anything is written
-        run_dir = os.path.join(root, model)
-        existing = os.path.isfile(os.path.join(run_dir, "config.json"))
-        left[model] = configs[model].epochs - (len(open_run(run_dir)[1]) if existing else 0)
+        left[model] = configs[model].epochs - _epochs_done(os.path.join(root, model))
     cpu = [estimate(configs[m], train_frames, eval_frames) for m in models]
     if None not in cpu:
         total = sum(c * max(left[m], 0) for c, m in zip(cpu, models))
@@ -274,7 +281,7 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data=Dat
         config, what = configs[model], MODELS[model][2]
         run_dir = os.path.join(root, model)
         existing = os.path.isfile(os.path.join(run_dir, "config.json"))
-        done = len(open_run(run_dir)[1]) if existing else 0
+        done = _epochs_done(run_dir)
         out(f"== {model}: {what}; {config.num_units} units, learning rate "
             f"{config.learning_rate:g}, {config.epochs} epochs, seed {config.seed}")
         if done < config.epochs:
