@@ -87,6 +87,7 @@ def test_an_interrupted_model_resumes_from_its_checkpoint(reproduced, tmp_path, 
     out = capsys.readouterr().out
     assert "lv1 1/2 epochs" in out and "lv2 2/2 epochs" in out
     assert "resuming" in out and "after epoch 0" in out
+    assert "measured on this machine" in out  # lv1's second epoch, kept in its history
     with open(os.path.join(lv1, "history.json"), encoding="utf-8") as f:
         assert [r["epoch"] for r in json.load(f)["epochs"]] == [0, 1]
 

@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import time
+from dataclasses import replace
 
 import tensorflow as tf
 
@@ -99,10 +100,12 @@ def estimate(config, train_frames, eval_frames):
     From :data:`BENCH_CPU` (the LV2 network at 1024 units), scaled by the training FLOPs per
     frame (3x forward) of ``config`` over LV2's: a rough figure that assumes every network
     runs at LV2's FLOP rate (the feedforward one, with no recurrence, likely runs faster).
-    Only for 1024 units, the width that was measured."""
+    Only for 1024 units, the width that was measured. It counts the bench's steady training
+    and evaluation throughput only: building the graph, the first steps, the checkpoint and
+    TensorBoard summaries of each epoch, and other jobs on the same cores come on top. Once a
+    model has run two epochs, a rerun also prints the time measured on this machine."""
     if config.num_units != BENCH_CPU["num_units"] or config.batch_size != 1 or not config.fast:
         return None
-    from dataclasses import replace
     lv2 = flops_per_frame(replace(config, arch="birnn", cell="gru", cell_b="gru",
                                   merge="sum", n_layers=1, n_ff=2, stacking="true"))
     ratio = flops_per_frame(config) / lv2
@@ -127,14 +130,26 @@ def _hours(seconds):
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
-def _estimate_line(model, config, epochs_left, train_frames, eval_frames):
+def _measured(run_dir):
+    """Median wall seconds per epoch of ``run_dir``'s epochs after the first, or ``None``."""
+    path = os.path.join(run_dir, "history.json")
+    if not os.path.isfile(path):
+        return None
+    seconds = sorted(r["seconds"] for r in open_run(run_dir)[1][1:])
+    return seconds[len(seconds) // 2] if seconds else None
+
+
+def _estimate_line(model, config, epochs_left, train_frames, eval_frames, run_dir=None):
+    measured = _measured(run_dir) if run_dir else None
+    here = ("" if measured is None else f"; measured on this machine: {measured:.0f} s/epoch, "
+            f"~{_hours(measured * epochs_left)} for the {epochs_left} left")
     cpu = estimate(config, train_frames, eval_frames)
     cpu_text = ("no CPU estimate at this size (bench figures are for 1024 units, fast path, "
                 "batch 1)" if cpu is None else
                 f"~{cpu:.0f} s/epoch, ~{_hours(cpu * epochs_left)} for {epochs_left} epochs on "
                 f"2 CPU cores ({BENCH_CPU['where']}, scaled by FLOPs per frame)")
     return (f"   estimate: {cpu_text}; GPU: not measured by this project; "
-            f"{_gpu_reference(model, config)}")
+            f"{_gpu_reference(model, config)}{here}")
 
 
 def default_name(size, data):
@@ -269,7 +284,7 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data=Dat
             out(f"== {model}: {MODELS[model][2]}; {max(left[model], 0)} of "
                 f"{configs[model].epochs} epochs left")
             out(_estimate_line(model, configs[model], max(left[model], 0), train_frames,
-                               eval_frames))
+                               eval_frames, os.path.join(root, model)))
         return None
     if os.path.isdir(root):
         out(f"continuing {root}: " + ", ".join(
@@ -285,7 +300,8 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data=Dat
         out(f"== {model}: {what}; {config.num_units} units, learning rate "
             f"{config.learning_rate:g}, {config.epochs} epochs, seed {config.seed}")
         if done < config.epochs:
-            out(_estimate_line(model, config, config.epochs - done, train_frames, eval_frames))
+            out(_estimate_line(model, config, config.epochs - done, train_frames, eval_frames,
+                               run_dir))
             train_run(None if existing else config, X, Y, root, model, resume=existing,
                       out=out, show_progress=False, epochs=config.epochs)
         results.append(_summary(model, run_dir, _smoothness(run_dir, test)))
