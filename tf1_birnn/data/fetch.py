@@ -259,7 +259,9 @@ def load_fetched(dest=None):
     x_path, y_path = os.path.join(dest, "X.npy"), os.path.join(dest, "Y.npy")
     if os.path.isfile(x_path) and os.path.isfile(y_path):
         return loader.load_original(x_path, y_path)
-    raise loader.DataError(f"the tutorial's original corpus is not in {dest} (no {NPZ_NAME}): "
+    missing = ", ".join(n for n in (NPZ_NAME, "X.npy", "Y.npy")
+                        if not os.path.isfile(os.path.join(dest, n)))
+    raise loader.DataError(f"the tutorial's original corpus is not in {dest} (no {missing}): "
                            "run `tf1-birnn fetch-data` to download it (the data folder is "
                            "$TF1_BIRNN_DATA, else $XDG_CACHE_HOME/tf1_birnn, else "
                            "~/.cache/tf1_birnn)")
