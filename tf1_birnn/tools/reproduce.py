@@ -12,8 +12,9 @@ networks that make these claims (``MODELS``) and logs each to TensorBoard in
 blog's figures, and optionally plots our curves over the blog's.
 
 Sizes (``SIZES``): ``full`` is the tutorial's settings (1024 units, learning rate 7e-5, 200
-epochs: an estimated 12.7 h or more on 2 CPU cores for the five models, see ``estimate``); ``reduced`` is what fits under an hour on 2 busy CPU cores (128
-units, learning rate 3e-3, 30 epochs); ``tiny`` is for tests. Every size trains one utterance
+epochs: an estimated 12.7 h or more on 2 CPU cores for the five models, see ``estimate``);
+``reduced`` is what fits under an hour on 2 busy CPU cores (128 units, learning rate 3e-3, 30
+epochs); ``tiny`` is for tests. Every size trains one utterance
 per Adam step, as the tutorial, and uses the fast RNN path (``tf1_birnn.core.fast``, equal to the
 faithful path to float32 round-off, see ``tests/test_fast.py``).
 
