@@ -133,6 +133,18 @@ def test_a_bad_file_is_refused_and_the_good_one_kept(case, corpus, tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_an_interrupted_download_leaves_nothing(corpus, tmp_path, monkeypatch):
+    _, _, files = corpus
+
+    def interrupt(self, n):
+        raise KeyboardInterrupt  # Ctrl-C in the middle of the transfer
+    monkeypatch.setattr(fetch._Bytes, "update", interrupt)
+    with serving(routes_for(files)) as url:
+        with pytest.raises(KeyboardInterrupt):
+            fetch_data(tmp_path, url, expected=ids_of(files))
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_404_names_the_url(corpus, tmp_path):
     _, _, files = corpus
     with serving({"/rnn/Y.npy": (files["Y.npy"], "ok")}) as url:
