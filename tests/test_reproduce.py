@@ -52,14 +52,64 @@ def test_table_report_and_plot(reproduced, capsys):
     assert [m["model"] for m in summary["models"]] == list(MODELS)
 
 
-def test_existing_name_is_refused_and_resume_reuses_it(reproduced, capsys):
+def test_the_same_command_continues_and_other_settings_are_refused(reproduced, capsys):
     args, root, _, _ = reproduced
     args = args[:-2]  # keep the report of the full run
-    assert main(args) == 2
-    assert "--resume" in capsys.readouterr().err
     before = os.path.getmtime(os.path.join(root, "lv2", "history.json"))
-    assert main(args + ["--resume", "--models", "lv2"]) == 0  # nothing left to train
+    assert main(args + ["--models", "lv2"]) == 0  # nothing left to train
+    assert "continuing" in capsys.readouterr().out
     assert os.path.getmtime(os.path.join(root, "lv2", "history.json")) == before
+    assert main(args + ["--num-units", "9"]) == 2
+    assert "num_units=8; this command has num_units=9" in capsys.readouterr().err
+    i = args.index("--max-frames")
+    assert main(args[:i] + args[i + 2:]) == 2  # the corpus without the frame cut
+    assert "first 6 utterances, at most 12 frames each" in capsys.readouterr().err
+    assert main(args[:-2] + ["--name", "nothing-here", "--resume"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_an_interrupted_model_resumes_from_its_checkpoint(reproduced, tmp_path, capsys):
+    """Copy a finished model, cut it back to epoch 1 as a kill would leave it, rerun."""
+    import shutil
+    args, root, _, _ = reproduced
+    copy = str(tmp_path / "r")
+    shutil.copytree(root, copy)
+    lv1 = os.path.join(copy, "lv1")
+    for f in os.listdir(lv1):
+        if f.startswith("model.ckpt-2"):
+            os.unlink(os.path.join(lv1, f))
+    with open(os.path.join(lv1, "checkpoint"), "w", encoding="utf-8") as f:
+        f.write('model_checkpoint_path: "model.ckpt-1"\n'
+                'all_model_checkpoint_paths: "model.ckpt-1"\n')
+    args = args[:-2]
+    args[args.index("--logdir") + 1] = str(tmp_path)
+    assert main(args + ["--models", "lv1,lv2"]) == 0
+    out = capsys.readouterr().out
+    assert "lv1 1/2 epochs" in out and "lv2 2/2 epochs" in out
+    assert "resuming" in out and "after epoch 0" in out
+    assert "measured on this machine" in out  # lv1's second epoch, kept in its history
+    with open(os.path.join(lv1, "history.json"), encoding="utf-8") as f:
+        assert [r["epoch"] for r in json.load(f)["epochs"]] == [0, 1]
+
+
+def test_estimates_come_from_the_bench_figures(tmp_path, capsys):
+    from tf1_birnn.tools.reproduce import BENCH_CPU, SIZES, estimate, flops_per_frame
+    from tf1_birnn.training.run import preset_config
+    lv2 = preset_config("blog", fast=True, batch_size=1)
+    # the LV2 network's forward matmuls, counted by hand: 39->1024, 1024->1024, two GRUs of
+    # 3 gates (input and recurrent weights), 1024->1024 twice, 1024->24
+    U = 1024
+    assert flops_per_frame(lv2) == 2 * (39 * U + U * U + 2 * 3 * 2 * U * U + 2 * U * U + U * 24)
+    assert estimate(lv2, 300, 400) == pytest.approx(300 / BENCH_CPU["train"]
+                                                    + 400 / BENCH_CPU["eval"])
+    assert estimate(preset_config("blog", num_units=128, fast=True), 300, 400) is None
+    data = tiny_npz(tmp_path / "tiny.npz", n=10)
+    assert main(["reproduce", "--size", "full", "--data", data, "--estimate", "--logdir",
+                 str(tmp_path), "--models", "lv2,stacked"]) == 0
+    out = capsys.readouterr().out
+    assert "not measured by this project" in out and "blog's own 2017 GPU" in out
+    assert "200 of 200 epochs left" in out and SIZES["full"]["epochs"] == 200
+    assert os.listdir(tmp_path) == ["tiny.npz"]  # an estimate writes nothing
 
 
 def test_unknown_model_is_a_usage_error(capsys):
@@ -81,7 +131,8 @@ def test_runs_remember_the_cut_corpus(reproduced, capsys):
     args, root, report, _ = reproduced
     with open(os.path.join(root, "lv2", "config.json"), encoding="utf-8") as f:
         data = json.load(f)["data"]
-    assert data.endswith("#cut=6,12")
+    from tf1_birnn.data.source import DataSource
+    assert DataSource.from_json(data).cut == (6, 12)
     assert main(["evaluate", os.path.join(root, "lv2")]) == 0
     assert "(5 train / 1 test utterances)" in capsys.readouterr().out
 

@@ -2,8 +2,9 @@
 
 **This corpus is synthetic.** The tutorial ("循环神经网络——双向LSTM&GRU", YJango) trains on
 103 utterances of 39-dim MFCC frames (``X.npy``) and 24-dim electromagnetic-articulography
-labels (``Y.npy``) that are not public. :func:`synthetic_corpus` makes a corpus with the same
-layout so that every notebook and test runs without them:
+labels (``Y.npy``), public in the tutorial's repository under GPL-3.0 but not shipped here
+(``tf1-birnn fetch-data`` downloads them). :func:`synthetic_corpus` makes a corpus with the
+same layout so that every notebook and test runs without them:
 
 * the same 103 utterance lengths in the same file order (39473 frames, first 20 = test);
 * ``Y`` `[n_frames, 24]`: 8 coordinates of 4 sensors (x at channels 0, 2, 4, 6; y at 1, 3,

@@ -10,7 +10,7 @@ import os
 import sys
 
 from ..core.checks import UsageError
-from . import bench, commands, compare, reproduce
+from . import bench, commands, compare, fetch_data, reproduce
 
 __all__ = ["main", "UsageError"]
 
@@ -25,7 +25,7 @@ def build_parser():
                      "TensorFlow 2's tf.compat.v1: train, evaluate, predict, compare with the "
                      "blog, benchmark, reproduce.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (commands, compare, bench, reproduce):
+    for module in (commands, fetch_data, compare, bench, reproduce):
         module.register(sub)
     return parser
 

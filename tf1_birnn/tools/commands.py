@@ -6,7 +6,8 @@ import numpy as np
 
 from ..core.checks import UsageError
 from ..data import loader
-from ..data.helpers import cut_corpus, data_prer, train_test_split
+from ..data.helpers import data_prer, train_test_split
+from ..data.source import DataSource
 from ..training.plot import trajectory_image, write_png
 from ..training.run import (PRESETS, build_session, check_new_run, last_checkpoint, open_run,
                   preset_config, train_run)
@@ -38,9 +39,12 @@ def positive_float(text):
 
 def add_data_args(p):
     g = p.add_argument_group("data (default: the embedded synthetic corpus)")
-    g.add_argument("--data-x", metavar="X.npy", help="the tutorial's original X.npy (MFCC)")
-    g.add_argument("--data-y", metavar="Y.npy", help="the tutorial's original Y.npy (labels)")
-    g.add_argument("--data", metavar="FILE.npz", help="a corpus saved by `tf1-birnn convert`")
+    g.add_argument("--data", metavar="original|synthetic|FILE.npz",
+                   help="original: the tutorial's X.npy/Y.npy downloaded by `tf1-birnn "
+                        "fetch-data`; synthetic: the embedded corpus; or a corpus saved by "
+                        "`tf1-birnn convert`")
+    g.add_argument("--data-x", metavar="X.npy", help="the tutorial's X.npy (MFCC), by path")
+    g.add_argument("--data-y", metavar="Y.npy", help="the tutorial's Y.npy (labels), by path")
     g.add_argument("--corpus-seed", type=int, default=None,
                    help="seed of the synthetic corpus (default 0)")
 
@@ -51,43 +55,27 @@ def _data_given(args):
 
 
 def describe_data(args):
-    """The ``config.data`` string of the data that ``args`` name."""
+    """The ``DataSource`` that the command line ``args`` name."""
     if args.data and (args.data_x or args.data_y):
-        raise UsageError("give either --data FILE.npz or --data-x/--data-y, not both")
+        raise UsageError("give either --data or --data-x/--data-y, not both")
     if bool(args.data_x) != bool(args.data_y):
         raise UsageError("--data-x and --data-y go together")
-    if args.data:
-        return f"npz:{os.path.abspath(args.data)}"
     if args.data_x:
-        return f"original:{os.path.abspath(args.data_x)}|{os.path.abspath(args.data_y)}"
-    return f"synthetic:{args.corpus_seed or 0}"
+        if args.corpus_seed is not None:
+            raise UsageError("--corpus-seed applies to the synthetic corpus only")
+        return DataSource.original_files(args.data_x, args.data_y)
+    return DataSource.parse(args.data, args.corpus_seed)
 
 
 def cut_data(data, max_utterances=None, max_frames=None):
-    """``data`` with a cut of the corpus recorded in it (see ``load_data``)."""
-    if max_utterances is None and max_frames is None:
-        return data
-    return f"{data}#cut={max_utterances or ''},{max_frames or ''}"
+    """``data`` (a ``DataSource``) keeping the first utterances and frames (see ``load_data``)."""
+    return DataSource.from_json(data).with_cut(max_utterances, max_frames)
 
 
 def load_data(data):
-    """Load ``(X, Y)`` for a ``config.data`` string: "synthetic:<seed>", "npz:<path>" or
-    "original:<X.npy>|<Y.npy>", optionally followed by "#cut=<utterances>,<frames>"."""
-    data, _, cut = data.partition("#cut=")
-    if cut:
-        n, _, f = cut.partition(",")
-        X, Y = load_data(data)
-        return cut_corpus(X, Y, int(n) if n else None, int(f) if f else None)
-    kind, _, where = data.partition(":")
-    if kind == "synthetic":
-        from ..data.synthetic import synthetic_corpus
-        return synthetic_corpus(seed=int(where))
-    if kind == "npz":
-        return loader.load_npz(where)
-    if kind == "original":
-        x_path, y_path = where.split("|")
-        return loader.load_original(x_path, y_path)
-    raise UsageError(f"unknown data source {data!r}")
+    """Load ``(X, Y)`` for a ``DataSource``, its ``to_json()`` string or an older run's
+    ``config.data`` string ("synthetic:<seed>", "npz:<path>", "original:<X>|<Y>", ...)."""
+    return DataSource.from_json(data).load()
 
 
 def register(sub):
@@ -145,10 +133,11 @@ def run_train(args):
             raise UsageError("--resume continues a run with its saved settings; only --epochs "
                              f"may change (got --{changed[0].replace('_', '-')})")
         saved, _ = open_run(os.path.join(args.logdir, args.run_name))
-        if _data_given(args) and describe_data(args) != saved.data:
-            raise UsageError(f"--resume continues a run on its saved data ({saved.data}); "
-                             f"got {describe_data(args)}")
-        X, Y = load_data(saved.data)
+        saved_data = DataSource.from_json(saved.data)
+        if _data_given(args) and describe_data(args) != saved_data:
+            raise UsageError(f"--resume continues a run on its saved data "
+                             f"({saved_data.describe()}); got {describe_data(args).describe()}")
+        X, Y = saved_data.load()
         config = None
     else:
         data = describe_data(args)
@@ -157,8 +146,8 @@ def run_train(args):
                         learning_rate=args.learning_rate, cell=args.cell, cell_b=args.cell_b,
                         merge=args.merge, batch_size=args.batch_size, fast=args.fast)
         preset_config(args.preset or "quick", **settings)  # check the settings first
-        X, Y = load_data(data)
-        config = preset_config(args.preset or "quick", data=data, D_input=int(X[0].shape[1]),
+        X, Y = data.load()
+        config = preset_config(args.preset or "quick", data=data.to_json(), D_input=int(X[0].shape[1]),
                                D_label=int(Y[0].shape[1]), **settings)
     try:
         run_dir = train_run(config, X, Y, args.logdir, args.run_name, args.resume,

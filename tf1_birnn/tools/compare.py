@@ -2,14 +2,16 @@
 
 The blog's figures (YJango's LV1 and LV2 notebooks and the tutorial text) ship as package
 data (``resources/blog_results.json``); ``blog_results()`` returns them. The report says
-which data the run used: the blog trained on the original X.npy/Y.npy, which are not
-public, so a run on the embedded synthetic corpus can be compared in shape (how fast the
-loss falls, train/test gap, ordering of models), not in value.
+which data the run used: the blog trained on the tutorial's X.npy/Y.npy (public in
+YJango/tensorflow_basic_tutorial under GPL-3.0, not shipped here: ``tf1-birnn fetch-data``
+downloads them), so a run on the embedded synthetic corpus can be compared in shape (how
+fast the loss falls, train/test gap, ordering of models), not in value.
 """
 import json
 import math
 from importlib import resources
 
+from ..data.source import DataSource
 from ..training.run import open_run
 
 __all__ = ["blog_results", "blog_curve", "blog_seconds_per_epoch", "compare_report", "register"]
@@ -44,10 +46,18 @@ def compare_report(run_dir):
     config, history = open_run(run_dir)
     key, entry = blog_curve(config.arch)
     blog = {row["epoch"]: row for row in entry["curve"]}
-    kind = config.data.partition(":")[0]
-    data_note = ("the original X.npy/Y.npy, as the blog" if kind in ("original", "npz")
-                 else "the embedded SYNTHETIC corpus: the blog used the original recordings, "
-                      "so compare the shape of the curves, not their values")
+    source = DataSource.from_json(config.data)
+    if source.is_original:
+        data_note = f"{source.describe()}: the original X.npy/Y.npy, as the blog"
+    elif source.kind == "npz":
+        data_note = (f"{source.describe()}: as the blog if it was converted from the "
+                     "original X.npy/Y.npy")
+    else:
+        data_note = (f"{source.describe()}, SYNTHETIC: the blog used the original recordings "
+                     "(`tf1-birnn fetch-data`, then `--data original`), so compare the shape "
+                     "of the curves, not their values")
+    if source.cut != (None, None):
+        data_note += "; a cut corpus, so the values are not comparable with the blog's"
     lines = [f"# {run_dir} vs the blog's {key}",
              "",
              f"- ours: {config.arch}, {config.num_units} units, cells {config.cell}/"

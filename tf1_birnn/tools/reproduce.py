@@ -12,10 +12,18 @@ networks that make these claims (``MODELS``) and logs each to TensorBoard in
 blog's figures, and optionally plots our curves over the blog's.
 
 Sizes (``SIZES``): ``full`` is the tutorial's settings (1024 units, learning rate 7e-5, 200
-epochs: days on 2 CPU cores); ``reduced`` is what fits under an hour on 2 busy CPU cores (128
-units, learning rate 3e-3, 30 epochs); ``tiny`` is for tests. Every size trains one utterance
+epochs: an estimated 12.7 h or more on 2 CPU cores for the five models, see ``estimate``);
+``reduced`` is what fits under an hour on 2 busy CPU cores (128 units, learning rate 3e-3, 30
+epochs); ``tiny`` is for tests. Every size trains one utterance
 per Adam step, as the tutorial, and uses the fast RNN path (``tf1_birnn.core.fast``, equal to the
 faithful path to float32 round-off, see ``tests/test_fast.py``).
+
+A reproduction lives in ``<logdir>/<name>/`` (default name ``reproduce-<size>-<data>``).
+Running the same command again continues it: finished models are skipped and an interrupted
+one resumes from its last checkpoint (``train_run(resume=True)``); a folder made with other
+settings or data is refused. Before each model it prints a time estimate (``estimate``) from
+``tf1-birnn bench`` figures on 2 CPU cores and, for a GPU, the blog's own timing: no GPU was
+measured by this project.
 
 Where this differs from the blog: every model gets the same epochs (the blog ran LV1 for 10,
 LV2 for 200); the two-layer network is run both truly stacked and with the tutorial's code,
@@ -25,20 +33,22 @@ import json
 import os
 import platform
 import time
+from dataclasses import replace
 
 import tensorflow as tf
 
 from ..core.checks import UsageError
-from .commands import (add_data_args, cut_data, describe_data, load_data, positive_float,
-                       positive_int)
+from .commands import add_data_args, cut_data, describe_data, positive_float, positive_int
 from .compare import blog_results, blog_seconds_per_epoch
 from ..data.helpers import data_prer, train_test_split
+from ..data.source import DataSource
 from ..training.run import build_session, last_checkpoint, open_run, preset_config, train_run
 from ..training.loop import predict_utterance
 from .viz import lag1_autocorrelation, roughness
 
-__all__ = ["SIZES", "MODELS", "SEED", "roughness", "lag1_autocorrelation", "reproduce",
-           "results_table", "plot_curves", "register", "run"]
+__all__ = ["SIZES", "MODELS", "SEED", "BENCH_CPU", "roughness", "lag1_autocorrelation",
+           "reproduce", "estimate", "flops_per_frame", "default_name", "results_table",
+           "plot_curves", "register", "run"]
 
 SEED = 55  # the tutorial's seed (weights, dropout, shuffling) for every model
 SIZES = {
@@ -55,6 +65,135 @@ MODELS = {
     "stacked_tutorial": ("stacked", dict(stacking="tutorial"),
                          "2 BiGRU layers, the tutorial's code (layer 2 reads inputs_T)"),
 }
+
+
+# `tf1-birnn bench`, run 5 of docs/performance.md (2026-11-28): the LV2 network at 1024 units,
+# fast path, one utterance per step, on 2 shared CPU cores; frames per second
+BENCH_CPU = dict(num_units=1024, train=1053, eval=2422,
+                 where="tf1-birnn bench, docs/performance.md run 5, fast path, batch 1")
+
+
+def flops_per_frame(config):
+    """Forward multiply-adds x 2 of one frame through ``config``'s network (matmuls only)."""
+    U, D_h, macs = config.num_units, config.D_input, 0
+    gates = {"gru": 3, "lstm": 4}
+    if config.arch == "lv1":
+        return 2 * (gates[config.cell] * (D_h * U + U * U) + U * config.D_label)
+    n_ff = config.n_ff
+    for _ in range(n_ff):  # feedforward layers before the RNN
+        macs, D_h = macs + D_h * U, U
+    if config.arch == "birnn":
+        D_in = D_h
+        for _ in range(config.n_layers):
+            cells = [config.cell] + ([config.cell_b] if config.cell_b else [])
+            macs += sum(gates[c] * (D_in * U + U * U) for c in cells)
+            D_out = 2 * U if (config.cell_b and config.merge == "concat") else U
+            D_in = D_out if config.stacking == "true" else D_in
+        D_h = D_out
+    for _ in range(n_ff):  # feedforward layers after the RNN
+        macs, D_h = macs + D_h * U, U
+    return 2 * (macs + D_h * config.D_label)
+
+
+def estimate(config, train_frames, eval_frames):
+    """Seconds per epoch of ``config`` on 2 CPU cores, or ``None`` without a bench figure.
+
+    From :data:`BENCH_CPU` (the LV2 network at 1024 units), scaled by the training FLOPs per
+    frame (3x forward) of ``config`` over LV2's: a rough figure that assumes every network
+    runs at LV2's FLOP rate (the feedforward one, with no recurrence, likely runs faster).
+    Only for 1024 units, the width that was measured. It counts the bench's steady training
+    and evaluation throughput only: building the graph, the first steps, the checkpoint and
+    TensorBoard summaries of each epoch, and other jobs on the same cores come on top. Once a
+    model has run two epochs, a rerun also prints the time measured on this machine."""
+    if config.num_units != BENCH_CPU["num_units"] or config.batch_size != 1 or not config.fast:
+        return None
+    lv2 = flops_per_frame(replace(config, arch="birnn", cell="gru", cell_b="gru",
+                                  merge="sum", n_layers=1, n_ff=2, stacking="true"))
+    ratio = flops_per_frame(config) / lv2
+    return ratio * (train_frames / BENCH_CPU["train"] + eval_frames / BENCH_CPU["eval"])
+
+
+def _gpu_reference(model, config):
+    """The only GPU figure we have: the blog's own timing (2017 GPU, tf.scan, 1024 units)."""
+    if config.num_units != 1024:
+        return "no GPU reference at this size"
+    blog = blog_results()
+    if model == "lv1":
+        return (f"{blog_seconds_per_epoch(blog['lv1_lstm']):.0f} s/epoch on the blog's own 2017 "
+                "GPU")
+    if model == "lv2":
+        return (f"{blog_seconds_per_epoch(blog['lv2_bigru']):.0f} s/epoch on the blog's own 2017 "
+                "GPU")
+    return "the blog gives no timing for this network"
+
+
+def _hours(seconds):
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def _measured(run_dir):
+    """Median wall seconds per epoch of ``run_dir``'s epochs after the first, or ``None``."""
+    path = os.path.join(run_dir, "history.json")
+    if not os.path.isfile(path):
+        return None
+    seconds = sorted(r["seconds"] for r in open_run(run_dir)[1][1:])
+    return seconds[len(seconds) // 2] if seconds else None
+
+
+def _estimate_line(model, config, epochs_left, train_frames, eval_frames, run_dir=None):
+    measured = _measured(run_dir) if run_dir else None
+    here = ("" if measured is None else f"; measured on this machine: {measured:.0f} s/epoch, "
+            f"~{_hours(measured * epochs_left)} for the {epochs_left} left")
+    cpu = estimate(config, train_frames, eval_frames)
+    cpu_text = ("no CPU estimate at this size (bench figures are for 1024 units, fast path, "
+                "batch 1)" if cpu is None else
+                f"~{cpu:.0f} s/epoch, ~{_hours(cpu * epochs_left)} for {epochs_left} epochs on "
+                f"2 CPU cores ({BENCH_CPU['where']}, scaled by FLOPs per frame)")
+    return (f"   estimate: {cpu_text}; GPU: not measured by this project; "
+            f"{_gpu_reference(model, config)}{here}")
+
+
+def default_name(size, data):
+    """``reproduce-<size>-<data>``: the folder that the same command finds again."""
+    source = DataSource.from_json(data)
+    if source.kind == "synthetic":
+        tag = f"synthetic{source.seed}"
+    elif source.kind == "fetched-original":
+        tag = "original"
+    elif source.kind == "original-files":
+        tag = "original-files"
+    else:
+        tag = os.path.splitext(os.path.basename(source.paths[0]))[0]
+    n, f = source.cut
+    if source.cut != (None, None):
+        tag += f"-cut{n or ''}x{f or ''}"
+    return f"reproduce-{size}-{tag}"
+
+
+def _epochs_done(run_dir):
+    """Epochs of ``run_dir`` that have a checkpoint (what ``train_run(resume=True)`` keeps)."""
+    if not os.path.isfile(os.path.join(run_dir, "config.json")):
+        return 0
+    checkpoint = tf.train.latest_checkpoint(run_dir)  # model.ckpt-<epochs done>
+    done = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else 0
+    return min(done, len(open_run(run_dir)[1]))
+
+
+def _check_same_plan(root, model, config):
+    """Refuse to continue ``root/model`` if it was made with other settings or data."""
+    run_dir = os.path.join(root, model)
+    if not os.path.isfile(os.path.join(run_dir, "config.json")):
+        return
+    saved, _ = open_run(run_dir)
+    if DataSource.from_json(saved.data) != DataSource.from_json(config.data):
+        raise UsageError(f"{run_dir} was trained on {DataSource.from_json(saved.data).describe()}"
+                         f"; this command uses {DataSource.from_json(config.data).describe()}: "
+                         "choose another --name")
+    for key in ("num_units", "learning_rate", "seed", "batch_size", "fast", "arch", "cell",
+                "cell_b", "merge", "n_layers", "n_ff", "stacking"):
+        if getattr(saved, key) != getattr(config, key):
+            raise UsageError(f"{run_dir} was made with {key}={getattr(saved, key)!r}; this "
+                             f"command has {key}={getattr(config, key)!r}: choose another --name")
 
 
 def _blog_figures():
@@ -99,14 +238,19 @@ def _summary(model, run_dir, smooth):
                 history=history, **smooth)
 
 
-def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data="synthetic:0",
-              resume=False, out=print, **overrides):
+def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data=DataSource(),
+              resume=False, out=print, estimate_only=False, **overrides):
     """Train ``models`` on ``X``/``Y`` at ``size`` into ``logdir/name/<model>``.
 
-    ``overrides`` (``epochs``, ``num_units``...) change the size's settings. With
-    ``resume=True`` finished models are reused and an interrupted one continues from its last
-    checkpoint. Returns the summary dict that is also saved as ``logdir/name/reproduce.json``.
+    ``data``: the ``DataSource`` (or its JSON) that ``X``/``Y`` came from, saved with the
+    runs. ``overrides`` (``epochs``, ``num_units``...) change the size's settings. An existing
+    ``logdir/name`` made with the same settings and data is continued: finished models are
+    reused and an interrupted one resumes from its last checkpoint (``resume=True`` insists
+    that the folder exists); ``epochs`` may differ, to extend the runs. With
+    ``estimate_only=True`` only the time estimates are printed (returns ``None``). Returns the
+    summary dict that is also saved as ``logdir/name/reproduce.json``.
     """
+    data = DataSource.from_json(data).to_json()
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(map(repr, SIZES))}; got {size!r}")
     unknown = [m for m in models if m not in MODELS]
@@ -115,25 +259,50 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data="sy
     settings = dict(SIZES[size], seed=SEED, fast=True, batch_size=1)
     settings.update({k: v for k, v in overrides.items() if v is not None})
     root = os.path.join(logdir, name)
-    if os.path.exists(root) and not resume:
-        raise FileExistsError(f"{root!r} exists; pass --resume to continue it or choose "
-                              "another --name")
-    _, test = train_test_split(data_prer(X, Y))
+    if resume and not os.path.isdir(root) and not estimate_only:
+        raise FileNotFoundError(f"{root!r} does not exist: nothing to resume (the same command "
+                                "without --resume starts it)")
+    train, test = train_test_split(data_prer(X, Y))
     if not test:
         raise ValueError(f"the corpus has {len(X)} utterances, so the tutorial's split (first "
                          "20%) leaves no test utterance; use at least 5")
+    train_frames = sum(len(y) for _, y in train)  # y: [n_frames, D_label]
+    eval_frames = train_frames + sum(len(y) for _, y in test)  # evaluate(train) + (test)
+    configs, left = {}, {}
+    for model in models:
+        preset, extra, what = MODELS[model]
+        configs[model] = preset_config(preset, data=data, D_input=int(X[0].shape[1]),
+                                       D_label=int(Y[0].shape[1]), **dict(settings, **extra))
+        _check_same_plan(root, model, configs[model])  # before anything is written
+        left[model] = configs[model].epochs - _epochs_done(os.path.join(root, model))
+    cpu = [estimate(configs[m], train_frames, eval_frames) for m in models]
+    if None not in cpu:
+        total = sum(c * max(left[m], 0) for c, m in zip(cpu, models))
+        out(f"estimated time for what is left: ~{_hours(total)} on 2 CPU cores "
+            f"({BENCH_CPU['where']}); GPU: not measured by this project")
+    if estimate_only:
+        for model in models:
+            out(f"== {model}: {MODELS[model][2]}; {max(left[model], 0)} of "
+                f"{configs[model].epochs} epochs left")
+            out(_estimate_line(model, configs[model], max(left[model], 0), train_frames,
+                               eval_frames, os.path.join(root, model)))
+        return None
+    if os.path.isdir(root):
+        out(f"continuing {root}: " + ", ".join(
+            f"{m} {configs[m].epochs - max(left[m], 0)}/{configs[m].epochs} epochs"
+            for m in models))
     os.makedirs(root, exist_ok=True)
     results = []
     for model in models:
-        preset, extra, what = MODELS[model]
-        config = preset_config(preset, data=data, D_input=int(X[0].shape[1]),
-                               D_label=int(Y[0].shape[1]), **dict(settings, **extra))
+        config, what = configs[model], MODELS[model][2]
         run_dir = os.path.join(root, model)
-        existing = resume and os.path.isfile(os.path.join(run_dir, "config.json"))
-        done = len(open_run(run_dir)[1]) if existing else 0
+        existing = os.path.isfile(os.path.join(run_dir, "config.json"))
+        done = _epochs_done(run_dir)
         out(f"== {model}: {what}; {config.num_units} units, learning rate "
             f"{config.learning_rate:g}, {config.epochs} epochs, seed {config.seed}")
         if done < config.epochs:
+            out(_estimate_line(model, config, config.epochs - done, train_frames, eval_frames,
+                               run_dir))
             train_run(None if existing else config, X, Y, root, model, resume=existing,
                       out=out, show_progress=False, epochs=config.epochs)
         results.append(_summary(model, run_dir, _smoothness(run_dir, test)))
@@ -221,7 +390,8 @@ def plot_curves(summary, path):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel("MSE (standardized)")
-    fig.suptitle(f"ours ({summary['data'].partition(':')[0]} data, {summary['size']} size) "
+    fig.suptitle(f"ours ({DataSource.from_json(summary['data']).kind} data, "
+                 f"{summary['size']} size) "
                  "vs the blog (original data, 1024 units)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -240,9 +410,13 @@ def register(sub):
     p.add_argument("--models", default=",".join(MODELS),
                    help=f"comma-separated, among {','.join(MODELS)} (default: all)")
     p.add_argument("--logdir", default="logs", help="where runs go (default: logs)")
-    p.add_argument("--name", help="folder of this reproduction (default: reproduce-<date>)")
+    p.add_argument("--name", help="folder of this reproduction (default: "
+                   "reproduce-<size>-<data>); the same command continues it")
     p.add_argument("--resume", action="store_true",
-                   help="reuse finished models of --name and continue an interrupted one")
+                   help="insist on continuing an existing --name (the same command continues "
+                        "by itself: finished models are reused, an interrupted one resumes)")
+    p.add_argument("--estimate", action="store_true",
+                   help="print the time estimate of each model and stop")
     p.add_argument("--max-utterances", type=positive_int, help="use only the first N")
     p.add_argument("--max-frames", type=positive_int, help="cut utterances to N frames")
     p.add_argument("--report", help="write the Markdown table here too")
@@ -259,11 +433,13 @@ def run(args):
         if path and os.path.exists(path) and not args.force:
             raise UsageError(f"{path!r} exists; pass --force to replace it")
     data = cut_data(describe_data(args), args.max_utterances, args.max_frames)
-    X, Y = load_data(data)
-    name = args.name or f"reproduce-{time.strftime('%Y%m%d')}"
+    X, Y = data.load()
+    name = args.name or default_name(args.size, data)
     summary = reproduce(X, Y, args.logdir, name, args.size, models, data, args.resume,
-                        epochs=args.epochs, num_units=args.num_units,
-                        learning_rate=args.learning_rate)
+                        estimate_only=args.estimate, epochs=args.epochs,
+                        num_units=args.num_units, learning_rate=args.learning_rate)
+    if summary is None:
+        return 0
     table = results_table(summary)
     print(table)
     root = os.path.join(args.logdir, name)
