@@ -3,15 +3,16 @@
 Everything a run writes goes to ``<logdir>/<run-name>/``:
 
 - ``config.json``: the settings and where the data came from;
-- ``history.json``: per-epoch train/test loss and seconds;
-- ``model.ckpt-<epochs done>.*`` + ``checkpoint``: ``tf.compat.v1.train.Saver`` after each
-  epoch (the three newest are kept);
+- ``history.json``: per-epoch train/test loss and seconds, and the corpus fingerprint;
+- ``model.ckpt-<epoch>.*`` + ``.manifest.json``: ``tf.compat.v1.train.Saver`` after each
+  epoch, verified by a manifest (the three newest are kept; see
+  ``tf1_birnn.training.checkpoints``); ``lock`` while a process trains it;
 - TensorBoard event files, per epoch here and per Adam step in ``steps/`` (see
   ``tf1_birnn.training.summaries``).
 
 A run folder is never reused silently: a new run needs a new name, ``resume=True``
-continues the last finished epoch of an existing one. ``Saver`` writes the ``checkpoint``
-index only after a checkpoint is complete, and ``history.json`` is replaced atomically, so
+continues after the newest checkpoint that restores and never starts over. A checkpoint
+counts once its manifest is written, and ``history.json`` is replaced atomically, so
 killing the process (even SIGKILL) loses at most the epoch in progress.
 """
 import contextlib
