@@ -119,8 +119,8 @@ def test_last_checkpoint_names_a_run_without_one(tmp_path):
 
 import shutil  # noqa: E402
 
-from tf1_birnn.training.checkpoints import (CheckpointError, RunLocked,  # noqa: E402
-                                            list_checkpoints)
+from tf1_birnn.training.checkpoints import CheckpointError, list_checkpoints  # noqa: E402
+from tf1_birnn.training.lock import RunLocked  # noqa: E402
 from tf1_birnn.training.run import last_checkpoint  # noqa: E402
 
 
@@ -340,7 +340,7 @@ def test_a_one_utterance_corpus_is_refused_before_a_folder_exists(tmp_path):
 def test_disk_full_while_saving_keeps_the_finished_epochs_and_no_partial_checkpoint(
         tmp_path, monkeypatch):
     import errno
-    from tf1_birnn.training import run as run_module
+    from tf1_birnn.training import checkpoints
     X, Y = tiny_corpus(n=6)
     real = tf.compat.v1.train.Saver.save
 
@@ -361,7 +361,7 @@ def test_disk_full_while_saving_keeps_the_finished_epochs_and_no_partial_checkpo
     assert [c.epoch for c in list_checkpoints(run_dir)] == [0]
     assert not [f for f in os.listdir(run_dir) if f.startswith("model.ckpt-1")]
     # a new run that fails before its first checkpoint leaves no folder at all
-    monkeypatch.setattr(run_module, "write_manifest",
+    monkeypatch.setattr(checkpoints, "write_manifest",
                         lambda *a: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full", "m")))
     with pytest.raises(OSError):
         train_run(preset_config("quick", num_units=8, epochs=1), X, Y, str(tmp_path), "none",

@@ -12,7 +12,7 @@ import os
 import sys
 
 from ..core.checks import UsageError
-from ..training.checkpoints import RunLocked
+from ..training.lock import RunLocked
 from . import bench, commands, compare, reproduce
 
 __all__ = ["main", "UsageError"]

@@ -1,4 +1,4 @@
-"""Checkpoints a user can trust: numbered by epoch, verified, found by listing, locked.
+"""Checkpoints a user can trust: numbered by epoch, verified, found by listing the folder.
 
 A run folder holds ``model.ckpt-<epoch>.index`` + ``.data-*`` (``tf.compat.v1.train.Saver``,
 ``<epoch>`` counts from 0 like the printed epochs) and, written after them,
@@ -10,20 +10,23 @@ Checkpoints are found by listing the folder, never through the absolute paths in
 ``checkpoint`` file (which we still write, with relative paths, for TensorFlow's tools): a
 moved or copied run folder uses its own weights.
 
+``save_checkpoint`` saves, writes the manifest and keeps the three newest; ``restore`` and
+``last_checkpoint`` name the file that fails; ``set_aside`` moves a damaged checkpoint to
+``damaged/`` instead of deleting it.
+
 Run folders written before manifests existed (``model.ckpt-<epochs done>``, numbered from 1)
 are read as they are, unverified.
-
-``RunLock`` is a ``lock`` file holding the owner's pid: a second process on the same run is
-refused; the lock of a process that no longer exists is taken over.
 """
-import errno
 import hashlib
 import json
 import os
 import re
 
+import tensorflow as tf
+
 __all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "write_manifest",
-           "verify_checkpoint", "remove_checkpoint", "RunLock", "RunLocked", "PREFIX"]
+           "verify_checkpoint", "remove_checkpoint", "last_checkpoint", "save_checkpoint",
+           "restore", "set_aside", "PREFIX"]
 
 PREFIX = "model.ckpt"
 _INDEX = re.compile(r"^model\.ckpt-(\d+)\.index$")
@@ -33,10 +36,6 @@ _MANIFEST_NAME = re.compile(r"^model\.ckpt-(\d+)\.manifest\.json$")
 
 class CheckpointError(ValueError):
     """A run has no checkpoint that can be restored, or one is damaged."""
-
-
-class RunLocked(RuntimeError):
-    """Another live process holds the run's lock."""
 
 
 class Checkpoint:
@@ -161,66 +160,56 @@ def write_checkpoint_state(run_dir, checkpoints):
     os.replace(f"{path}.tmp", path)
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
-
-
-class RunLock:
-    """``with RunLock(run_dir):`` holds ``run_dir/lock`` (the pid) for the block.
-
-    Raises :class:`RunLocked` when a live process holds it; a lock left by a dead process is
-    taken over.
-    """
-
-    def __init__(self, run_dir):
-        self.path = os.path.join(run_dir, "lock")
-        self.held = False
-
-    def acquire(self):
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                pid = self._owner()
-                if pid is not None and pid != os.getpid() and _alive(pid):
-                    raise RunLocked(f"{os.path.dirname(self.path)} is in use by process {pid} "
-                                    f"(lock file {self.path}); wait for it to finish") from None
-                try:  # a stale lock (dead owner, or garbage): take it over
-                    os.remove(self.path)
-                except FileNotFoundError:
-                    pass
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(f"{os.getpid()}\n")
-            self.held = True
-            return self
-        raise RunLocked(f"cannot take the lock {self.path}: another process keeps taking it")
-
-    def _owner(self):
+def last_checkpoint(run_dir):
+    """The prefix of ``run_dir``'s newest checkpoint that matches its manifest (found by
+    listing the folder, so a moved or copied run uses its own files); ``ValueError`` if none."""
+    checkpoints = list_checkpoints(run_dir)
+    if not checkpoints:
+        raise CheckpointError(f"run {run_dir!r} has no checkpoint yet")
+    problems = []
+    for c in checkpoints:
         try:
-            with open(self.path, encoding="utf-8") as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return None
+            verify_checkpoint(c)
+            return c.path
+        except CheckpointError as e:
+            problems.append(str(e))
+    raise CheckpointError(f"no checkpoint of run {run_dir!r} is intact: {'; '.join(problems)}")
 
-    def release(self):
-        if self.held:
-            self.held = False
-            try:
-                if self._owner() == os.getpid():
-                    os.remove(self.path)
-            except OSError as e:
-                if e.errno != errno.ENOENT:
-                    raise
 
-    def __enter__(self):
-        return self.acquire()
+def restore(saver, sess, path):
+    """``saver.restore``; :class:`CheckpointError` naming ``path`` when it fails."""
+    try:
+        saver.restore(sess, path)
+    except (tf.errors.OpError, ValueError) as e:
+        first = str(getattr(e, "message", e)).strip().splitlines()[0]
+        raise CheckpointError(f"{path}: cannot be restored ({type(e).__name__}: {first})") \
+            from None
 
-    def __exit__(self, *exc):
-        self.release()
+
+def set_aside(run_dir, damaged):
+    """Move damaged checkpoints to ``run_dir/damaged/`` (they are never deleted)."""
+    aside = os.path.join(run_dir, "damaged")
+    os.makedirs(aside, exist_ok=True)
+    for c in damaged:
+        stem = f"{c.name}."
+        for f in os.listdir(run_dir):
+            if f.startswith(stem):
+                os.replace(os.path.join(run_dir, f), os.path.join(aside, f))
+
+
+def save_checkpoint(saver, sess, run_dir, epoch, keep=3):
+    """Save checkpoint ``model.ckpt-<epoch>``, then its manifest; keep the ``keep`` newest.
+
+    A save that fails (disk full...) leaves no partial checkpoint behind.
+    """
+    try:
+        saver.save(sess, os.path.join(run_dir, PREFIX), global_step=epoch,
+                   write_meta_graph=False, write_state=False)
+        write_manifest(run_dir, epoch)
+    except BaseException:
+        remove_checkpoint(run_dir, epoch)
+        raise
+    checkpoints = list_checkpoints(run_dir)
+    for old in checkpoints[keep:]:
+        remove_checkpoint(run_dir, old.number)
+    write_checkpoint_state(run_dir, checkpoints[:keep])

@@ -29,8 +29,9 @@ import tensorflow as tf
 from ..core.checks import check_choice, check_size
 from ..data.helpers import data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
-from .checkpoints import (PREFIX, CheckpointError, RunLock, list_checkpoints, remove_checkpoint,
-                          verify_checkpoint, write_checkpoint_state, write_manifest)
+from .checkpoints import (PREFIX, CheckpointError, last_checkpoint, list_checkpoints, restore,
+                          save_checkpoint, set_aside, verify_checkpoint)
+from .lock import RunLock
 from ..core.network import build_network
 from .summaries import RunWriter
 from .loop import TrainingDiverged, evaluate, predict_utterance, train_epoch
@@ -224,22 +225,6 @@ def _recorded_corpus(run_dir):
     return _read_json(path).get("corpus") if os.path.isfile(path) else None
 
 
-def last_checkpoint(run_dir):
-    """The prefix of ``run_dir``'s newest checkpoint that matches its manifest (found by
-    listing the folder, so a moved or copied run uses its own files); ``ValueError`` if none."""
-    checkpoints = list_checkpoints(run_dir)
-    if not checkpoints:
-        raise CheckpointError(f"run {run_dir!r} has no checkpoint yet")
-    problems = []
-    for c in checkpoints:
-        try:
-            verify_checkpoint(c)
-            return c.path
-        except CheckpointError as e:
-            problems.append(str(e))
-    raise CheckpointError(f"no checkpoint of run {run_dir!r} is intact: {'; '.join(problems)}")
-
-
 def _physical_memory():
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -282,19 +267,10 @@ def build_session(config, checkpoint=None):
         saver = tf.compat.v1.train.Saver(max_to_keep=None)
         sess = tf.compat.v1.Session(graph=graph)
         if checkpoint:
-            _restore(saver, sess, checkpoint)
+            restore(saver, sess, checkpoint)
         else:
             sess.run(tf.compat.v1.global_variables_initializer())
     return graph, sess, net, saver
-
-
-def _restore(saver, sess, path):
-    try:
-        saver.restore(sess, path)
-    except (tf.errors.OpError, ValueError) as e:
-        first = str(getattr(e, "message", e)).strip().splitlines()[0]
-        raise CheckpointError(f"{path}: cannot be restored ({type(e).__name__}: {first})") \
-            from None
 
 
 def restore_newest(config, run_dir, out=print):
@@ -315,7 +291,7 @@ def restore_newest(config, run_dir, out=print):
                 built = build_session(config)
             graph, sess, _, saver = built
             with graph.as_default():
-                _restore(saver, sess, c.path)
+                restore(saver, sess, c.path)
         except CheckpointError as e:
             out(f"{c.name} (epoch {c.epoch}) is damaged: {e}")
             damaged.append(c)
@@ -328,35 +304,6 @@ def restore_newest(config, run_dir, out=print):
     raise CheckpointError(f"no checkpoint of run {run_dir!r} can be restored "
                           f"({', '.join(c.name for c in damaged)} damaged); the run is left "
                           "as it is")
-
-
-def _set_aside(run_dir, damaged):
-    """Move damaged checkpoints to ``run_dir/damaged/`` (they are never deleted)."""
-    aside = os.path.join(run_dir, "damaged")
-    os.makedirs(aside, exist_ok=True)
-    for c in damaged:
-        stem = f"{c.name}."
-        for f in os.listdir(run_dir):
-            if f.startswith(stem):
-                os.replace(os.path.join(run_dir, f), os.path.join(aside, f))
-
-
-def _save(saver, sess, run_dir, epoch, keep=3):
-    """Save checkpoint ``model.ckpt-<epoch>``, then its manifest; keep the ``keep`` newest.
-
-    A save that fails (disk full...) leaves no partial checkpoint behind.
-    """
-    try:
-        saver.save(sess, os.path.join(run_dir, PREFIX), global_step=epoch,
-                   write_meta_graph=False, write_state=False)
-        write_manifest(run_dir, epoch)
-    except BaseException:
-        remove_checkpoint(run_dir, epoch)
-        raise
-    checkpoints = list_checkpoints(run_dir)
-    for old in checkpoints[keep:]:
-        remove_checkpoint(run_dir, old.number)
-    write_checkpoint_state(run_dir, checkpoints[:keep])
 
 
 # file-system causes that TensorFlow reports in the text of its own errors
@@ -437,8 +384,9 @@ def _resume(saved, history, run_dir, train, test, fingerprint, out, show_progres
                          "the run is left as it is")
     candidates = list_checkpoints(run_dir)
     if not candidates:
-        raise CheckpointError(f"run {run_dir!r} has no checkpoint to resume from; it is left "
-                              "as it is (start a new run with another --run-name)")
+        raise CheckpointError(f"run {run_dir!r} has no checkpoint to resume from (its first "
+                              "epoch never finished); it is left as it is: delete it to start "
+                              "over, or start a new run with another --run-name")
     total = epochs or saved.epochs
     done = candidates[0].epoch + 1
     if total < done:
@@ -451,7 +399,7 @@ def _resume(saved, history, run_dir, train, test, fingerprint, out, show_progres
     config = RunConfig(**dict(asdict(saved), epochs=total))
     checkpoint, built, damaged = restore_newest(config, run_dir, out)
     if damaged:
-        _set_aside(run_dir, damaged)
+        set_aside(run_dir, damaged)
         out(f"set aside in {os.path.join(run_dir, 'damaged')}: "
             f"{', '.join(c.name for c in damaged)}")
     done = checkpoint.epoch + 1
@@ -503,7 +451,7 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
                                     seconds=time.time() - start))
                 _write_json(os.path.join(run_dir, "history.json"),
                             dict(corpus=fingerprint, epochs=history))
-                _save(saver, sess, run_dir, k)
+                save_checkpoint(saver, sess, run_dir, k)
                 state["saved"] = True
         finally:
             writer.close()
