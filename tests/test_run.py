@@ -43,9 +43,10 @@ def test_resume_continues_the_curve(tmp_path):
     assert [h["epoch"] for h in h_part] == [0, 1, 2]
     assert h_part[0]["test"] == h_whole[0]["test"]  # the first epoch is kept as it was
     assert h_part[2]["train"] < h_part[0]["train"]  # and the curve goes on falling
-    assert tf.train.latest_checkpoint(part).endswith("model.ckpt-3")
+    assert tf.train.latest_checkpoint(part).endswith("model.ckpt-2")  # numbered by epoch
 
 
+@pytest.mark.slow
 def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     data = tiny_npz(tmp_path / "tiny.npz", n=12)
     logdir = tmp_path / "logs"
@@ -62,7 +63,7 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     assert index.exists(), "no checkpoint was written before the kill"
     config, history = open_run(str(logdir / "k"))
     checkpoint = tf.train.latest_checkpoint(str(logdir / "k"))
-    done = int(checkpoint.rsplit("-", 1)[1])
+    done = int(checkpoint.rsplit("-", 1)[1]) + 1  # model.ckpt-<last epoch>
     assert len(history) >= done >= 1  # history.json may hold the epoch being saved
     graph, sess, net, _ = build_session(config, checkpoint)  # restores cleanly
     sess.close()
@@ -74,7 +75,7 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     with open(logdir / "k" / "history.json") as f:
         epochs = [h["epoch"] for h in json.load(f)["epochs"]]
     assert epochs == list(range(total))
-    assert tf.train.latest_checkpoint(str(logdir / "k")).endswith(f"model.ckpt-{total}")
+    assert tf.train.latest_checkpoint(str(logdir / "k")).endswith(f"model.ckpt-{total - 1}")
     # TensorBoard sees each epoch and each Adam step once: what the killed process wrote
     # after its last checkpoint is purged
     acc = EventAccumulator(str(logdir / "k"), size_guidance={"scalars": 0})
@@ -112,3 +113,273 @@ def test_last_checkpoint_names_a_run_without_one(tmp_path):
     from tf1_birnn.training.run import last_checkpoint
     with pytest.raises(ValueError, match="has no checkpoint yet"):
         last_checkpoint(str(tmp_path))
+
+
+# --- checkpoints a user can trust (issue 13) ---
+
+import shutil  # noqa: E402
+
+from tf1_birnn.training.checkpoints import CheckpointError, list_checkpoints  # noqa: E402
+from tf1_birnn.training.lock import RunLocked  # noqa: E402
+from tf1_birnn.training.run import last_checkpoint  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def three_epochs(tmp_path_factory):
+    """A finished 3-epoch run (tiny) and its corpus; tests work on copies of it."""
+    X, Y = tiny_corpus(n=6)
+    logdir = tmp_path_factory.mktemp("three")
+    run_dir = train_run(preset_config("quick", num_units=8, epochs=3), X, Y, str(logdir), "r",
+                        out=quiet, show_progress=False)
+    return run_dir, X, Y
+
+
+def copy_run(three_epochs, tmp_path, name="r"):
+    run_dir, X, Y = three_epochs
+    logdir = tmp_path / "logs"
+    shutil.copytree(run_dir, logdir / name)
+    return str(logdir), str(logdir / name), X, Y
+
+
+def files(run_dir):
+    return {f: os.path.getsize(os.path.join(run_dir, f)) for f in os.listdir(run_dir)
+            if os.path.isfile(os.path.join(run_dir, f))}
+
+
+def test_checkpoints_are_numbered_by_epoch_with_manifests_and_relative_paths(three_epochs):
+    run_dir, _, _ = three_epochs
+    assert [c.epoch for c in list_checkpoints(run_dir)] == [2, 1, 0]
+    for epoch in range(3):
+        assert os.path.isfile(os.path.join(run_dir, f"model.ckpt-{epoch}.manifest.json"))
+    with open(os.path.join(run_dir, "checkpoint")) as f:
+        state = f.read()
+    assert 'model_checkpoint_path: "model.ckpt-2"' in state and os.sep not in state
+    assert tf.train.latest_checkpoint(run_dir).endswith("model.ckpt-2")
+    assert not os.path.exists(os.path.join(run_dir, "lock"))  # released
+
+
+def test_a_moved_run_uses_its_own_checkpoints_and_resumes(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path, "moved")
+    assert last_checkpoint(run_dir) == os.path.join(run_dir, "model.ckpt-2")
+    _, before = open_run(run_dir)
+    train_run(None, X, Y, logdir, "moved", resume=True, epochs=4, out=quiet,
+              show_progress=False)
+    _, after = open_run(run_dir)
+    assert [h["epoch"] for h in after] == [0, 1, 2, 3] and after[:3] == before
+
+
+def test_evaluate_on_a_copied_run_uses_the_copys_weights(three_epochs, tmp_path, capsys):
+    from tf1_birnn.tools.cli import main
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path, "copy")
+    shutil.copytree(run_dir, os.path.join(logdir, "other"))
+    # give the copy different weights: its newest checkpoint becomes one of another run
+    other = train_run(preset_config("quick", num_units=8, epochs=1, seed=5), X, Y, logdir,
+                      "seed5", out=quiet, show_progress=False)
+    for f in os.listdir(other):
+        if f.startswith("model.ckpt-0."):
+            shutil.copy(os.path.join(other, f),
+                        os.path.join(run_dir, f.replace("ckpt-0", "ckpt-2")))
+    with open(os.path.join(run_dir, "model.ckpt-2.manifest.json")) as f:
+        manifest = json.load(f)
+    manifest["epoch"] = 2
+    manifest["files"] = {k.replace("ckpt-0", "ckpt-2"): v for k, v in manifest["files"].items()}
+    with open(os.path.join(run_dir, "model.ckpt-2.manifest.json"), "w") as f:
+        json.dump(manifest, f)
+    data = tiny_npz(tmp_path / "tiny.npz", n=6)
+    lines = {}
+    for name in ("copy", "other", "seed5"):
+        assert main(["evaluate", os.path.join(logdir, name), "--data", data]) == 0
+        lines[name] = capsys.readouterr().out.split(": ", 1)[1]
+    assert lines["copy"] == lines["seed5"] != lines["other"]
+
+
+def test_resume_without_the_newest_index_falls_back_and_never_restarts(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    os.remove(os.path.join(run_dir, "model.ckpt-2.index"))
+    os.remove(os.path.join(run_dir, "checkpoint"))
+    _, before = open_run(run_dir)
+    printed = []
+    train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=printed.append,
+              show_progress=False)
+    text = "\n".join(map(str, printed))
+    assert "model.ckpt-2 (epoch 2) is damaged" in text and "model.ckpt-1" in text
+    _, after = open_run(run_dir)
+    assert [h["epoch"] for h in after] == [0, 1, 2, 3] and after[:2] == before[:2]
+    assert sorted(os.listdir(os.path.join(run_dir, "damaged"))) == [
+        "model.ckpt-2.data-00000-of-00001", "model.ckpt-2.manifest.json"]  # set aside, kept
+
+
+def test_a_truncated_data_file_falls_back_to_the_previous_checkpoint(three_epochs, tmp_path,
+                                                                     capsys):
+    from tf1_birnn.tools.cli import main
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    data = os.path.join(run_dir, "model.ckpt-2.data-00000-of-00001")
+    with open(data, "r+b") as f:
+        f.truncate(os.path.getsize(data) // 2)
+    assert main(["evaluate", run_dir, "--data", tiny_npz(tmp_path / "t.npz", n=6)]) == 0
+    out = capsys.readouterr()
+    assert "model.ckpt-2" in out.err and "damaged" in out.err
+    assert out.out.startswith(os.path.join(run_dir, "model.ckpt-1") + ":")
+
+
+def test_resume_with_nothing_restorable_stops_and_changes_nothing(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    for f in os.listdir(run_dir):
+        if ".data-" in f:
+            with open(os.path.join(run_dir, f), "r+b") as fh:
+                fh.truncate(10)
+    before = files(run_dir)
+    with pytest.raises(CheckpointError, match="no checkpoint of run .* can be restored"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert files(run_dir) == before
+    shutil.rmtree(run_dir)
+    os.makedirs(run_dir)
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        json.dump({}, f)
+    with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
+        train_run(None, X, Y, logdir, "r", resume=True, out=quiet, show_progress=False)
+
+
+def test_resume_to_fewer_or_as_many_epochs_changes_nothing(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    before = {f: open(os.path.join(run_dir, f), "rb").read() for f in files(run_dir)}
+    with pytest.raises(ValueError, match="--epochs 1 is fewer than the 3 epochs"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=1, out=quiet,
+                  show_progress=False)
+    printed = []
+    train_run(None, X, Y, logdir, "r", resume=True, out=printed.append, show_progress=False)
+    assert "nothing to do" in printed[0]
+    assert {f: open(os.path.join(run_dir, f), "rb").read() for f in files(run_dir)} == before
+
+
+def test_a_live_lock_refuses_a_second_process_and_a_stale_one_is_taken_over(three_epochs,
+                                                                           tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    lock = os.path.join(run_dir, "lock")
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with open(lock, "w") as f:
+            f.write(f"{live.pid}\n")
+        with pytest.raises(RunLocked, match=f"in use by process {live.pid}"):
+            train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet,
+                      show_progress=False)
+    finally:
+        live.kill()
+        live.wait()
+    with open(lock, "w") as f:  # the pid of a process that has exited
+        f.write(f"{live.pid}\n")
+    train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet, show_progress=False)
+    assert len(open_run(run_dir)[1]) == 4 and not os.path.exists(lock)
+
+
+def test_resume_refuses_a_changed_corpus(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    X2 = [x.copy() for x in X]
+    X2[3][0, 0] += 1.0
+    before = files(run_dir)
+    with pytest.raises(ValueError, match=r"corpus differs .*recorded sha256:\w+, loaded sha256:"):
+        train_run(None, X2, Y, logdir, "r", resume=True, epochs=4, out=quiet,
+                  show_progress=False)
+    assert files(run_dir) == before
+
+
+def test_a_run_folder_written_before_manifests_is_read(three_epochs, tmp_path):
+    """Old runs: model.ckpt-<epochs done> (numbered from 1), no manifests."""
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    for f in sorted(os.listdir(run_dir), reverse=True):
+        if f.endswith(".manifest.json"):
+            os.remove(os.path.join(run_dir, f))
+        elif f.startswith("model.ckpt-"):
+            n, rest = f[len("model.ckpt-"):].split(".", 1)
+            os.rename(os.path.join(run_dir, f), os.path.join(run_dir, f"model.ckpt-{int(n) + 1}.{rest}"))
+    assert [c.epoch for c in list_checkpoints(run_dir)] == [2, 1, 0]
+    printed = []
+    train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=printed.append,
+              show_progress=False)
+    assert "after epoch 2" in printed[0]
+    assert [h["epoch"] for h in open_run(run_dir)[1]] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("history.json", "{}", r"history.json: expected \{\"epochs\": \[...\]\}"),
+    ("history.json", '{"epochs": [{"epoch": 0}]}', "history.json: epoch row 0 must have"),
+    ("history.json", "{garbled", "history.json: not valid JSON"),
+    ("config.json", "[1, 2]", "config.json: expected a JSON object"),
+    ("config.json", '{"colour": 1}', "config.json: not a run's settings"),
+])
+def test_malformed_run_files_are_named(three_epochs, tmp_path, name, text, message):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    with open(os.path.join(run_dir, name), "w") as f:
+        f.write(text)
+    with pytest.raises(ValueError, match=message):
+        open_run(run_dir)
+    with pytest.raises(ValueError, match=message):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet,
+                  show_progress=False)
+
+
+def test_a_garbled_manifest_is_named_and_skipped(three_epochs, tmp_path):
+    _, run_dir, _, _ = copy_run(three_epochs, tmp_path)
+    with open(os.path.join(run_dir, "model.ckpt-2.manifest.json"), "w") as f:
+        f.write("garbled")
+    assert last_checkpoint(run_dir).endswith("model.ckpt-1")
+    from tf1_birnn.training.checkpoints import verify_checkpoint
+    with pytest.raises(CheckpointError, match="model.ckpt-2.manifest.json: not a readable"):
+        verify_checkpoint(list_checkpoints(run_dir)[0])
+
+
+def test_a_one_utterance_corpus_is_refused_before_a_folder_exists(tmp_path):
+    X, Y = tiny_corpus(n=1)
+    with pytest.raises(ValueError, match="1 utterance.* 0 test .*give at least 5"):
+        train_run(preset_config("quick", num_units=8, epochs=1), X, Y, str(tmp_path), "one",
+                  out=quiet, show_progress=False)
+    assert not os.path.exists(tmp_path / "one")
+
+
+def test_disk_full_while_saving_keeps_the_finished_epochs_and_no_partial_checkpoint(
+        tmp_path, monkeypatch):
+    import errno
+    from tf1_birnn.training import checkpoints
+    X, Y = tiny_corpus(n=6)
+    real = tf.compat.v1.train.Saver.save
+
+    def save(self, sess, path, global_step=None, **kwargs):
+        if global_step == 1:  # TensorFlow's error when the disk fills up mid-save
+            real(self, sess, path, global_step=global_step, **kwargs)
+            raise tf.errors.ResourceExhaustedError(
+                None, None, f"{path}-1_temp/part-00000-of-00001.data-00000-of-00001."
+                "tempstate1; No space left on device")
+        return real(self, sess, path, global_step=global_step, **kwargs)
+
+    monkeypatch.setattr(tf.compat.v1.train.Saver, "save", save)
+    with pytest.raises(OSError) as info:
+        train_run(preset_config("quick", num_units=8, epochs=3), X, Y, str(tmp_path), "full",
+                  out=quiet, show_progress=False)
+    assert info.value.errno == errno.ENOSPC and "model.ckpt-1_temp" in info.value.filename
+    run_dir = str(tmp_path / "full")
+    assert [c.epoch for c in list_checkpoints(run_dir)] == [0]
+    assert not [f for f in os.listdir(run_dir) if f.startswith("model.ckpt-1")]
+    # a new run that fails before its first checkpoint leaves no folder at all
+    monkeypatch.setattr(checkpoints, "write_manifest",
+                        lambda *a: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full", "m")))
+    with pytest.raises(OSError):
+        train_run(preset_config("quick", num_units=8, epochs=1), X, Y, str(tmp_path), "none",
+                  out=quiet, show_progress=False)
+    assert not os.path.exists(tmp_path / "none")
+
+
+def test_divergence_says_whether_a_checkpoint_was_kept(tmp_path):
+    from tf1_birnn.training.loop import TrainingDiverged
+    X, Y = tiny_corpus(n=6)
+    with pytest.raises(TrainingDiverged, match="no epoch had finished, so no run folder is kept"):
+        train_run(preset_config("quick", num_units=8, epochs=1, learning_rate=1e30), X, Y,
+                  str(tmp_path), "nan", out=quiet, show_progress=False)
+    assert not os.path.exists(tmp_path / "nan")
+
+
+def test_a_network_beyond_memory_is_refused_before_it_is_built():
+    from tf1_birnn.training.run import check_memory
+    with pytest.raises(MemoryError, match=r"num_units=1000000 needs at least \d+ GiB"):
+        check_memory(preset_config("quick", num_units=1000000))
+    check_memory(preset_config("quick", num_units=1024))

@@ -11,8 +11,17 @@ resolves the globals needed to rebuild arrays and dtypes and raises
 :func:`convert` turns the original pair into one ``.npz`` (frames concatenated plus the
 utterance lengths, no pickles), which :func:`load_npz` reads with ``allow_pickle=False``.
 Every data problem raises :class:`DataError` naming the file and the utterance index.
+
+Limits come before allocation: an array in the pickle must be justified by the bytes of the
+file (a 166-byte pickle cannot declare a gigabyte array), a ``.npz`` member's header must
+agree with the size the zip declares for it, the members together may inflate to at most
+``MAX_CORPUS_BYTES`` (a deflate bomb is refused unread), and only real float or integer
+arrays are accepted (no complex, strings, dates, objects or raw bytes members).
+:func:`corpus_fingerprint` hashes a loaded corpus, so a run can tell when its data changed.
 """
 
+import hashlib
+import math
 import os
 import pickle
 import zipfile
@@ -21,7 +30,11 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 __all__ = ["DataError", "UnsafePickleError", "load_original", "read_object_npy",
-           "check_corpus", "save_npz", "load_npz", "convert"]
+           "check_corpus", "save_npz", "load_npz", "convert", "corpus_fingerprint",
+           "MAX_CORPUS_BYTES"]
+
+# the largest corpus a .npz may inflate to (the tutorial's Y.npy is 3.8 MB)
+MAX_CORPUS_BYTES = 2 ** 30
 
 
 class DataError(ValueError):
@@ -36,13 +49,85 @@ class UnsafePickleError(DataError):
 # Names from NumPy 1.x (``numpy.core``, also what Python 2 wrote) and 2.x (``numpy._core``).
 _RECONSTRUCT = np.ndarray.__reduce__(np.zeros(1))[0]  # numpy._core.multiarray._reconstruct
 _SCALAR = np.float32(0).__reduce__()[0]  # numpy._core.multiarray.scalar
+
+
+class _NdarrayToken:
+    """What ``numpy.ndarray`` resolves to: ``_reconstruct``'s first argument, not callable
+    (``ndarray(shape, dtype)`` would allocate any shape the pickle names)."""
+
+    def __call__(self, *args):
+        raise UnsafePickleError(f"refusing to call numpy.ndarray{args!r:.60} from a data file")
+
+
+_NDARRAY = _NdarrayToken()
+
+
+class _CheckedArray(np.ndarray):
+    """The arrays the unpickler builds: ``__setstate__`` refuses a declared shape that the
+    data in the file does not fill, before NumPy allocates it."""
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise UnsafePickleError(f"unexpected array state {type(state).__name__}")
+        shape, dtype, _, data = state[-4:]
+        if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise UnsafePickleError(f"array shape must be non-negative integers; got {shape!r:.60}")
+        if not isinstance(dtype, np.dtype):
+            raise UnsafePickleError(f"array dtype must be a numpy dtype; got {type(dtype).__name__}")
+        n = math.prod(shape)
+        if dtype.hasobject:
+            ok = dtype == np.dtype(object) and isinstance(data, list) and len(data) == n
+            have = f"{len(data)} items" if isinstance(data, list) else type(data).__name__
+        else:
+            # bytes, or a Python 2 str that encoding="latin1" made one character per byte
+            raw = isinstance(data, (bytes, str))
+            ok = raw and len(data) == n * dtype.itemsize
+            have = f"{len(data)} bytes" if raw else type(data).__name__
+        if not ok:
+            raise UnsafePickleError(f"an array declares shape {shape!r:.60} of {dtype} but the "
+                                    f"file holds {have} for it")
+        super().__setstate__(state)
+
+
+def _checked_reconstruct(subtype, shape, dtype):
+    """``numpy._core.multiarray._reconstruct`` as NumPy's pickles call it: an empty array
+    whose ``__setstate__`` then fills it."""
+    if subtype is not _NDARRAY or shape != (0,) or dtype not in (b"b", "b"):
+        raise UnsafePickleError(f"unexpected _reconstruct{(subtype, shape, dtype)!r:.80}")
+    return _RECONSTRUCT(_CheckedArray, (0,), b"b")
+
+
+def _latin1_encode(text, encoding):
+    """``_codecs.encode``, as Python 3 protocol-2 pickles (NumPy <= 1.16) write bytes."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise UnsafePickleError(f"refusing _codecs.encode of {type(text).__name__} with "
+                                f"{encoding!r:.20}; only latin1 byte strings are allowed")
+    return text.encode("latin1")
+
+
+def _empty_bytes(*args):
+    if args:
+        raise UnsafePickleError("refusing bytes(...) with arguments in a data file")
+    return b""
+
+
+def _checked_scalar(dtype, *args):
+    if not isinstance(dtype, np.dtype) or dtype.hasobject or len(args) != 1 \
+            or not isinstance(args[0], bytes) or len(args[0]) != dtype.itemsize:
+        raise UnsafePickleError("refusing a NumPy scalar that is not plain numbers")
+    return _SCALAR(dtype, args[0])
+
+
 _ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy.core.multiarray", "scalar"): _SCALAR,
-    ("numpy._core.multiarray", "scalar"): _SCALAR,
-    ("numpy", "ndarray"): np.ndarray,
+    ("numpy.core.multiarray", "_reconstruct"): _checked_reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _checked_reconstruct,
+    ("numpy.core.multiarray", "scalar"): _checked_scalar,
+    ("numpy._core.multiarray", "scalar"): _checked_scalar,
+    ("numpy", "ndarray"): _NDARRAY,
     ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): _latin1_encode,  # bytes in Python 3 protocol-2 pickles
+    ("__builtin__", "bytes"): _empty_bytes,  # b"" in the same pickles
+    ("builtins", "bytes"): _empty_bytes,
 }
 
 
@@ -95,8 +180,15 @@ def read_object_npy(path):
         if dtype != np.dtype(object) or len(shape) != 1:
             raise DataError(f"{path}: expected a 1-D object array of utterances; got dtype "
                             f"{dtype} and shape {shape}")
+        if shape[0] > os.path.getsize(path):  # every utterance takes bytes of the file
+            raise DataError(f"{path}: the header declares {shape[0]} utterances in a file of "
+                            f"{os.path.getsize(path)} bytes")
         try:
             array = _NumpyOnlyUnpickler(f, path).load()
+        except UnsafePickleError as e:
+            text = str(e)
+            raise UnsafePickleError(text if text.startswith(f"{path}:") else f"{path}: {text}") \
+                from None
         except DataError:
             raise
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
@@ -104,6 +196,7 @@ def read_object_npy(path):
             raise DataError(f"{path}: cannot unpickle the utterances ({type(e).__name__}: {e})")
     if not isinstance(array, np.ndarray) or array.shape != tuple(shape):
         raise DataError(f"{path}: the payload is not an array of shape {shape}")
+    array = array.view(np.ndarray)
     utterances = []
     for i, item in enumerate(array):
         if not isinstance(item, np.ndarray) or item.dtype.kind not in "fiu":
@@ -151,48 +244,109 @@ def load_original(x_path, y_path, d_input=39, d_label=24):
     return X, Y
 
 
+def _refuse_existing(path):
+    if os.path.exists(path):
+        raise DataError(f"{path}: file exists; pass overwrite=True (`tf1-birnn convert "
+                        "--force`) to replace it")
+
+
 def save_npz(path, X, Y, overwrite=False, d_input=39, d_label=24):
     """Write a corpus as ``.npz`` without pickles.
 
     The file holds ``X`` `[total_frames, d_input]`, ``Y`` `[total_frames, d_label]` (float32,
     all utterances concatenated in order) and ``lengths`` `[n_utterances]` (int64).
-    An existing ``path`` is refused unless ``overwrite=True``.
+    An existing ``path`` is refused unless ``overwrite=True``. The file is written beside
+    ``path`` under a temporary name and renamed once complete, so a failure (disk full...)
+    leaves no partial ``.npz``.
     """
-    check_corpus(X, Y, str(path), d_input, d_label)
+    path = os.fspath(path)
+    check_corpus(X, Y, path, d_input, d_label)
+    if not overwrite:
+        _refuse_existing(path)
     arrays = {
         "X": np.concatenate([np.asarray(x, np.float32) for x in X]),  # [total_frames, d_input]
         "Y": np.concatenate([np.asarray(y, np.float32) for y in Y]),  # [total_frames, d_label]
         "lengths": np.array([len(x) for x in X], dtype=np.int64),  # [n_utterances]
     }
+    tmp = os.path.join(os.path.dirname(path) or ".",
+                       f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        f = open(path, "wb" if overwrite else "xb")
-    except FileExistsError:
-        raise DataError(f"{path}: file exists; pass overwrite=True to replace it") from None
-    with f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, array in arrays.items():
-            with zf.open(name + ".npy", "w", force_zip64=True) as member:
-                npy_format.write_array(member, array, allow_pickle=False)
+        with open(tmp, "xb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+                for name, array in arrays.items():
+                    with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                        npy_format.write_array(member, array, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _refuse_existing(path)  # made meanwhile?
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
-def load_npz(path, d_input=39, d_label=24):
+def _npz_members(path, max_bytes):
+    """Check a ``.npz``'s members from the zip's directory and the ``.npy`` headers alone,
+    before anything is inflated or allocated; return the member names."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        hint = (" (a .npy file; --data takes a .npz corpus written by `tf1-birnn convert`)"
+                if str(path).endswith(".npy") else "")
+        raise DataError(f"{path}: not a .npz corpus: {e}{hint}") from None
+    with zf:
+        infos = {info.filename: info for info in zf.infolist()}
+        total = sum(info.file_size for info in infos.values())
+        if total > max_bytes:
+            raise DataError(f"{path}: its members inflate to {total} bytes, beyond the "
+                            f"{max_bytes}-byte limit of a corpus")
+        for name in ("X", "Y", "lengths"):
+            info = infos.get(f"{name}.npy")
+            if info is None:
+                if name in infos:
+                    raise DataError(f"{path}: member '{name}' is raw bytes, not a .npy array")
+                continue
+            try:
+                with zf.open(info) as f:
+                    shape, dtype = _read_header(f, f"{path}: member '{name}'")
+                    header = f.tell()
+            except (zipfile.BadZipFile, OSError, EOFError) as e:
+                raise DataError(f"{path}: member '{name}' cannot be read ({e})") from None
+            kinds = "iu" if name == "lengths" else "fiu"
+            if dtype.kind not in kinds or dtype.hasobject:
+                raise DataError(f"{path}: member '{name}' has dtype {dtype}; expected "
+                                f"{'integers' if name == 'lengths' else 'real float or integer numbers'}")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes != info.file_size - header:
+                raise DataError(f"{path}: member '{name}' declares shape {shape} "
+                                f"({nbytes} bytes) but holds {info.file_size - header} bytes")
+        return [n[:-4] if n.endswith(".npy") else n for n in infos]
+
+
+def load_npz(path, d_input=39, d_label=24, max_bytes=MAX_CORPUS_BYTES):
     """Read a corpus written by :func:`save_npz` (``allow_pickle=False``).
+
+    Sizes and dtypes are checked before anything is read (see the module's docstring);
+    ``max_bytes`` caps what the members may inflate to.
 
     Returns:
         ``(X, Y)``: lists of float32 arrays `[n_frames, d_input]` and `[n_frames, d_label]`.
     """
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file")
+    files = _npz_members(path, max_bytes)
+    missing = {"X", "Y", "lengths"} - set(files)
+    if missing:
+        raise DataError(f"{path}: missing arrays {sorted(missing)}; found {files}")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            missing = {"X", "Y", "lengths"} - set(npz.files)
-            if missing:
-                raise DataError(f"{path}: missing arrays {sorted(missing)}; found {npz.files}")
             frames_x, frames_y, lengths = npz["X"], npz["Y"], npz["lengths"]
-    except DataError:
-        raise
-    except (ValueError, OSError, zipfile.BadZipFile) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: not a readable .npz corpus ({e})") from None
-    if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or np.any(lengths < 0):
+    if lengths.ndim != 1 or np.any(lengths < 0):
         raise DataError(f"{path}: 'lengths' must be 1-D non-negative integers; got {lengths!r}")
     if len(lengths) == 0:
         raise DataError(f"{path}: the corpus has no utterances")
@@ -209,11 +363,27 @@ def load_npz(path, d_input=39, d_label=24):
 
 
 def convert(x_path, y_path, out_path, overwrite=False):
-    """Convert the tutorial's ``X.npy`` + ``Y.npy`` into one safe ``.npz`` at ``out_path``.
+    """Convert the tutorial's ``X.npy`` + ``Y.npy`` into one safe ``.npz`` at ``out_path``
+    (an existing one is refused before anything is read, unless ``overwrite=True``).
 
     Returns:
         the number of utterances written.
     """
+    if not overwrite:
+        _refuse_existing(os.fspath(out_path))
     X, Y = load_original(x_path, y_path)
     save_npz(out_path, X, Y, overwrite=overwrite)
     return len(X)
+
+
+def corpus_fingerprint(X, Y):
+    """A short hash of a loaded corpus (every utterance's shape and float32 values), e.g.
+    ``"sha256:1f2e...", 16 hex digits``; equal corpora give equal fingerprints."""
+    digest = hashlib.sha256()
+    for arrays in (X, Y):
+        digest.update(f"{len(arrays)};".encode())
+        for a in arrays:
+            a = np.ascontiguousarray(a, dtype=np.float32)
+            digest.update(f"{a.shape};".encode())
+            digest.update(a.tobytes())
+    return f"sha256:{digest.hexdigest()[:16]}"

@@ -3,13 +3,16 @@
 Each tool module has ``register(subparsers)``, which adds its parser and sets
 ``func=run(args)``; ``build_parser`` calls them in the order ``--help`` lists them. A user
 error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1``
-to see the traceback anyway.
+to see the traceback anyway. An ``OSError`` prints the path and the cause (disk full,
+permission denied, not a directory, name too long); Ctrl-C prints one line, exit status 130.
 """
 import argparse
+import errno
 import os
 import sys
 
 from ..core.checks import UsageError
+from ..training.lock import RunLocked
 from . import bench, commands, compare, fetch_data, reproduce
 
 __all__ = ["main", "UsageError"]
@@ -30,16 +33,42 @@ def build_parser():
     return parser
 
 
+# what an OSError's errno means to a user
+_OS_CAUSES = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
+              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+              errno.EROFS: "read-only file system", errno.ENOTDIR: "not a directory",
+              errno.EISDIR: "is a directory", errno.ENAMETOOLONG: "name too long",
+              errno.ENOENT: "no such file or directory", errno.EEXIST: "already exists"}
+
+
+def describe_os_error(err):
+    """One line for an ``OSError``: the path and the cause, e.g. ``logs/r: disk full``."""
+    if err.errno is None or err.strerror is None:  # raised by us with a full message
+        return str(err)
+    cause = _OS_CAUSES.get(err.errno, err.strerror)
+    if err.filename is None:
+        return cause
+    where = os.fsdecode(err.filename)
+    if err.filename2 is not None:
+        where += f" -> {os.fsdecode(err.filename2)}"
+    return f"{where}: {cause}"
+
+
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    command = "?"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = args.command
         return args.func(args) or 0
-    except (UsageError, ValueError, TypeError, FileNotFoundError, FileExistsError) as err:
+    except KeyboardInterrupt:
+        print(f"tf1-birnn {command}: interrupted", file=sys.stderr)
+        return 130
+    except (UsageError, ValueError, TypeError, OSError, MemoryError, RunLocked) as err:
         if os.environ.get("TF1_BIRNN_DEBUG"):
             raise
-        print(f"tf1-birnn {args.command}: error: {err}", file=sys.stderr)
+        text = describe_os_error(err) if isinstance(err, OSError) else str(err)
+        if isinstance(err, MemoryError):
+            text = f"out of memory: {text or 'try a smaller --num-units'}"
+        print(f"tf1-birnn {command}: error: {text}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"tf1-birnn {args.command}: interrupted", file=sys.stderr)
-        return 130

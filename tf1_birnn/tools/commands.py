@@ -1,6 +1,7 @@
 """``tf1-birnn train | evaluate | predict | convert``: the main job and its companions."""
 import argparse
 import os
+import sys
 
 import numpy as np
 
@@ -9,8 +10,8 @@ from ..data import loader
 from ..data.helpers import data_prer, train_test_split
 from ..data.source import DataSource
 from ..training.plot import trajectory_image, write_png
-from ..training.run import (PRESETS, build_session, check_new_run, last_checkpoint, open_run,
-                  preset_config, train_run)
+from ..training.run import (PRESETS, check_new_run, last_checkpoint, open_run,
+                  preset_config, restore_newest, train_run)
 from ..training.loop import evaluate, predict_utterance, TrainingDiverged
 
 __all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
@@ -119,6 +120,7 @@ def register(sub):
     p.add_argument("x_path", metavar="X.npy")
     p.add_argument("y_path", metavar="Y.npy")
     p.add_argument("out_path", metavar="OUT.npz")
+    p.add_argument("--force", action="store_true", help="replace OUT.npz if it exists")
     p.set_defaults(func=run_convert)
 
 
@@ -152,8 +154,8 @@ def run_train(args):
     try:
         run_dir = train_run(config, X, Y, args.logdir, args.run_name, args.resume,
                             show_progress=not args.no_progress, epochs=args.epochs)
-    except TrainingDiverged as err:
-        print(f"tf1-birnn train: stopped: {err}; the last good checkpoint is kept")
+    except TrainingDiverged as err:  # it says whether a checkpoint was kept
+        print(f"tf1-birnn train: stopped: {err}", file=sys.stderr)
         return 1
     print(f"run saved in {run_dir}")
     print(f"view it with: tensorboard --logdir {args.logdir}")
@@ -165,12 +167,17 @@ def _restore(args, check_data=None):
 
     ``check_data(X)`` runs before the network is built, to refuse bad arguments early."""
     config, _ = open_run(args.run_dir)
-    checkpoint = last_checkpoint(args.run_dir)
+    last_checkpoint(args.run_dir)  # a run without any checkpoint: say so before loading data
     X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
     if check_data is not None:
         check_data(X)
-    _, sess, net, _ = build_session(config, checkpoint)
-    return checkpoint, X, Y, sess, net
+    # the newest checkpoint that restores; a damaged one is reported and skipped
+    checkpoint, (_, sess, net, _), _ = restore_newest(config, args.run_dir, out=_warn)
+    return checkpoint.path, X, Y, sess, net
+
+
+def _warn(text):
+    print(f"tf1-birnn: warning: {text}", file=sys.stderr)
 
 
 def run_evaluate(args):
@@ -208,6 +215,6 @@ def run_predict(args):
 
 
 def run_convert(args):
-    loader.convert(args.x_path, args.y_path, args.out_path)
+    loader.convert(args.x_path, args.y_path, args.out_path, overwrite=args.force)
     print(f"wrote {args.out_path}")
     return 0

@@ -3,19 +3,23 @@
 Everything a run writes goes to ``<logdir>/<run-name>/``:
 
 - ``config.json``: the settings and where the data came from;
-- ``history.json``: per-epoch train/test loss and seconds;
-- ``model.ckpt-<epochs done>.*`` + ``checkpoint``: ``tf.compat.v1.train.Saver`` after each
-  epoch (the three newest are kept);
+- ``history.json``: per-epoch train/test loss and seconds, and the corpus fingerprint;
+- ``model.ckpt-<epoch>.*`` + ``.manifest.json``: ``tf.compat.v1.train.Saver`` after each
+  epoch, verified by a manifest (the three newest are kept; see
+  ``tf1_birnn.training.checkpoints``); ``lock`` while a process trains it;
 - TensorBoard event files, per epoch here and per Adam step in ``steps/`` (see
   ``tf1_birnn.training.summaries``).
 
 A run folder is never reused silently: a new run needs a new name, ``resume=True``
-continues the last finished epoch of an existing one. ``Saver`` writes the ``checkpoint``
-index only after a checkpoint is complete, and ``history.json`` is replaced atomically, so
+continues after the newest checkpoint that restores and never starts over. A checkpoint
+counts once its manifest is written, and ``history.json`` is replaced atomically, so
 killing the process (even SIGKILL) loses at most the epoch in progress.
 """
+import contextlib
+import errno
 import json
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, fields
 
@@ -24,9 +28,13 @@ import tensorflow as tf
 
 from ..core.checks import check_choice, check_size
 from ..data.helpers import data_prer, train_test_split
+from ..data.loader import corpus_fingerprint
+from .checkpoints import (PREFIX, CheckpointError, last_checkpoint, list_checkpoints, restore,
+                          save_checkpoint, set_aside, verify_checkpoint)
+from .lock import RunLock
 from ..core.network import build_network
 from .summaries import RunWriter
-from .loop import evaluate, predict_utterance, train_epoch
+from .loop import TrainingDiverged, evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
            "check_new_run", "build_session", "last_checkpoint"]
@@ -112,19 +120,51 @@ def preset_config(preset="quick", **overrides):
 def _write_json(path, obj):
     """Write ``obj`` to ``path`` atomically (a kill leaves the old file or the new one)."""
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def _read_json(path):
+    """The JSON object in ``path``; ``ValueError`` naming the file if it is not one."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            obj = json.load(f)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not a JSON file ({e.reason})") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path}: expected a JSON object; got {type(obj).__name__}")
+    return obj
+
+
+def _name_limit(logdir):
+    try:
+        return os.pathconf(logdir if os.path.isdir(logdir) else ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def check_new_run(logdir, run_name):
     """Raise unless ``run_name`` (``None``: a generated name) can be a new run in ``logdir``."""
+    if os.path.exists(logdir) and not os.path.isdir(logdir):
+        raise NotADirectoryError(f"--logdir {logdir!r} is a file, not a folder")
     if run_name is None:
         return
     if not run_name or os.sep in run_name or run_name in (".", ".."):
         raise ValueError(f"run name must be a plain folder name; got {run_name!r}")
+    limit = _name_limit(logdir)
+    if len(os.fsencode(run_name)) > limit:
+        raise ValueError(f"run name is too long: {len(os.fsencode(run_name))} bytes, the file "
+                         f"system allows {limit}; got {run_name[:40]!r}...")
     run_dir = os.path.join(logdir, run_name)
     if os.path.exists(run_dir):
         raise FileExistsError(f"run {run_dir!r} already exists; pass --resume to continue it "
@@ -141,31 +181,71 @@ def new_run_dir(logdir, run_name=None, preset="run"):
             k += 1
             run_name = f"{base}-{k}"
     run_dir = os.path.join(logdir, run_name)
-    os.makedirs(run_dir)
+    os.makedirs(logdir, exist_ok=True)
+    os.mkdir(run_dir)  # refuses a folder made meanwhile
     return run_dir
 
 
+_HISTORY_KEYS = ("epoch", "train", "test", "seconds")
+
+
 def open_run(run_dir):
-    """Read a run's ``(RunConfig, history)``; ``ValueError`` if it is not a run folder."""
+    """Read a run's ``(RunConfig, history)``; ``ValueError`` naming the file if it is not a
+    run folder or a file in it is malformed."""
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
         raise ValueError(f"{run_dir!r} is not a tf1_birnn run folder (no config.json)")
-    with open(path, encoding="utf-8") as f:
-        config = RunConfig(**json.load(f))
+    try:
+        config = RunConfig(**_read_json(path))
+    except TypeError as e:
+        raise ValueError(f"{path}: not a run's settings ({e})") from None
     history = []
     hist_path = os.path.join(run_dir, "history.json")
     if os.path.isfile(hist_path):
-        with open(hist_path, encoding="utf-8") as f:
-            history = json.load(f)["epochs"]
+        history = _check_history(_read_json(hist_path), hist_path)
     return config, history
 
 
-def last_checkpoint(run_dir):
-    """The prefix of ``run_dir``'s newest checkpoint; ``ValueError`` if it has none."""
-    checkpoint = tf.train.latest_checkpoint(run_dir)
-    if checkpoint is None:
-        raise ValueError(f"run {run_dir!r} has no checkpoint yet")
-    return checkpoint
+def _check_history(obj, path):
+    rows = obj.get("epochs")
+    if not isinstance(rows, list):
+        raise ValueError(f"{path}: expected {{\"epochs\": [...]}}; got keys {sorted(obj)}")
+    for k, row in enumerate(rows):
+        if not isinstance(row, dict) or any(key not in row for key in _HISTORY_KEYS):
+            raise ValueError(f"{path}: epoch row {k} must have {', '.join(_HISTORY_KEYS)}; "
+                             f"got {row!r}")
+        if row["epoch"] != k:
+            raise ValueError(f"{path}: row {k} is epoch {row['epoch']!r}; expected {k}")
+    return rows
+
+
+def _recorded_corpus(run_dir):
+    """The corpus fingerprint recorded in ``run_dir/history.json`` (``None``: not recorded)."""
+    path = os.path.join(run_dir, "history.json")
+    return _read_json(path).get("corpus") if os.path.isfile(path) else None
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(config):
+    """Refuse a network that cannot fit in this machine's memory, before building it.
+
+    A lower bound: an RNN layer has a recurrent matrix of at least `[num_units, 3*num_units]`,
+    drawn in float64 and factored by SVD (``orthogonal_initializer``, ~2 copies), then kept
+    in float32 with Adam's two slots: 3 * num_units**2 * (8 + 8 + 3 * 4) bytes.
+    """
+    memory = _physical_memory()
+    if memory is None or config.arch == "ff":
+        return
+    need = 3 * config.num_units ** 2 * (8 + 8 + 3 * 4)
+    if need > memory:
+        raise MemoryError(f"num_units={config.num_units} needs at least {need / 2 ** 30:.0f} GiB "
+                          f"for its weights; this machine has {memory / 2 ** 30:.0f} GiB")
 
 
 def build_session(config, checkpoint=None):
@@ -173,52 +253,173 @@ def build_session(config, checkpoint=None):
 
     Variables are restored from ``checkpoint`` or, without one, initialized with the seed.
     """
+    check_memory(config)
     graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.set_random_seed(config.seed)  # weight_init and dropout
         np.random.seed(config.seed)  # orthogonal_initializer
-        net = build_network(**config.network_kwargs())
-        saver = tf.compat.v1.train.Saver(max_to_keep=3)
+        try:
+            net = build_network(**config.network_kwargs())
+        except MemoryError as e:
+            raise MemoryError(f"not enough memory to build the network "
+                              f"(num_units={config.num_units}): {e}") from None
+        # checkpoints are kept and pruned by us (see checkpoints.py), not by Saver
+        saver = tf.compat.v1.train.Saver(max_to_keep=None)
         sess = tf.compat.v1.Session(graph=graph)
         if checkpoint:
-            saver.restore(sess, checkpoint)
+            restore(saver, sess, checkpoint)
         else:
             sess.run(tf.compat.v1.global_variables_initializer())
     return graph, sess, net, saver
+
+
+def restore_newest(config, run_dir, out=print):
+    """Build ``config``'s network and restore the newest checkpoint of ``run_dir`` that
+    restores, falling back to older ones (and saying so) when one is damaged.
+
+    Returns ``(checkpoint, (graph, sess, net, saver), damaged)``: a ``Checkpoint``, the
+    session and the list of newer checkpoints that could not be used.
+    """
+    checkpoints = list_checkpoints(run_dir)
+    if not checkpoints:
+        raise CheckpointError(f"run {run_dir!r} has no checkpoint yet")
+    built, damaged = None, []
+    for c in checkpoints:
+        try:
+            verify_checkpoint(c)
+            if built is None:
+                built = build_session(config)
+            graph, sess, _, saver = built
+            with graph.as_default():
+                restore(saver, sess, c.path)
+        except CheckpointError as e:
+            out(f"{c.name} (epoch {c.epoch}) is damaged: {e}")
+            damaged.append(c)
+            continue
+        if damaged:
+            out(f"using the previous checkpoint {c.name} (epoch {c.epoch}) instead")
+        return c, built, damaged
+    if built is not None:
+        built[1].close()
+    raise CheckpointError(f"no checkpoint of run {run_dir!r} can be restored "
+                          f"({', '.join(c.name for c in damaged)} damaged); the run is left "
+                          "as it is")
+
+
+# file-system causes that TensorFlow reports in the text of its own errors
+_OS_CAUSES = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.ENOTDIR,
+              errno.ENAMETOOLONG)
+
+
+@contextlib.contextmanager
+def _os_errors(where):
+    """Re-raise a TensorFlow error caused by the file system (disk full while writing
+    events or a checkpoint...) as the ``OSError`` it is, naming the file (or ``where``)."""
+    try:
+        yield
+    except (RuntimeError, tf.errors.OpError) as err:
+        text = str(getattr(err, "message", err)).strip()
+        for code in _OS_CAUSES:
+            if os.strerror(code) in text:
+                path = text.split(";")[0].strip()
+                if not os.path.isabs(path) or "\n" in path:
+                    path = where
+                raise OSError(code, os.strerror(code), path) from None
+        raise
+
+
+def _check_split(train, test, n):
+    if not test or not train:
+        raise ValueError(f"the corpus has {n} utterance(s): the tutorial's split (the first "
+                         f"20 % are test) leaves {len(train)} train and {len(test)} test "
+                         "utterances; give at least 5")
 
 
 def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=print,
               show_progress=True, epochs=None):
     """Train ``config`` on utterances ``X``/``Y`` and log to ``logdir/run_name``.
 
-    With ``resume=True`` the existing run ``run_name`` continues after its last checkpoint
-    with its saved settings (``config`` is ignored and may be ``None``); ``epochs`` changes
-    the total number of epochs. Returns the run folder.
+    With ``resume=True`` the existing run ``run_name`` continues after its newest checkpoint
+    that restores, with its saved settings (``config`` is ignored and may be ``None``) and on
+    the same corpus (checked by fingerprint); ``epochs`` changes the total number of epochs
+    (fewer than the epochs done is refused; as many is a no-op). A resumed run never starts
+    over. A new run whose first epoch does not finish leaves no folder behind. Returns the
+    run folder.
     """
+    fingerprint = corpus_fingerprint(X, Y)
+    train, test = train_test_split(data_prer(X, Y))
+    _check_split(train, test, len(X))
     if resume:
         if run_name is None:
             raise ValueError("resume needs the name of the run to continue (--run-name)")
         run_dir = os.path.join(logdir, run_name)
         saved, history = open_run(run_dir)
-        config = RunConfig(**dict(asdict(saved), epochs=epochs or saved.epochs))
-        checkpoint = tf.train.latest_checkpoint(run_dir)
-        done = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else 0
-        history = history[:done]  # drop an epoch whose checkpoint was not written
-    else:
-        if epochs is not None:
-            config = RunConfig(**dict(asdict(config), epochs=epochs))
-        check_new_run(logdir, run_name)
-        checkpoint, done, history = None, 0, []
-    train, test = train_test_split(data_prer(X, Y))
-    graph, sess, net, saver = build_session(config, checkpoint)
-    if not resume:  # the folder is made only once the network is built
-        run_dir = new_run_dir(logdir, run_name, config.preset)
-    _write_json(os.path.join(run_dir, "config.json"), asdict(config))
+        with RunLock(run_dir), _os_errors(run_dir):
+            return _resume(saved, history, run_dir, train, test, fingerprint, out,
+                           show_progress, epochs)
+    if epochs is not None:
+        config = RunConfig(**dict(asdict(config), epochs=epochs))
+    check_new_run(logdir, run_name)
+    built = build_session(config)
+    run_dir = new_run_dir(logdir, run_name, config.preset)  # only once the network is built
+    state = dict(saved=False)
+    try:
+        with RunLock(run_dir), _os_errors(run_dir):
+            _write_json(os.path.join(run_dir, "config.json"), asdict(config))
+            _train(config, built, run_dir, train, test, [], 0, fingerprint, out, show_progress,
+                   state)
+    except BaseException:
+        if not state["saved"]:  # no epoch finished: no half-made run folder
+            built[1].close()
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def _resume(saved, history, run_dir, train, test, fingerprint, out, show_progress, epochs):
+    recorded = _recorded_corpus(run_dir)
+    if recorded is not None and recorded != fingerprint:
+        raise ValueError(f"the corpus differs from the one run {run_dir!r} was trained on "
+                         f"(recorded {recorded}, loaded {fingerprint}; data: {saved.data}); "
+                         "the run is left as it is")
+    candidates = list_checkpoints(run_dir)
+    if not candidates:
+        raise CheckpointError(f"run {run_dir!r} has no checkpoint to resume from (its first "
+                              "epoch never finished); it is left as it is: delete it to start "
+                              "over, or start a new run with another --run-name")
+    total = epochs or saved.epochs
+    done = candidates[0].epoch + 1
+    if total < done:
+        raise ValueError(f"--epochs {total} is fewer than the {done} epochs run {run_dir!r} "
+                         "has done; the run is left as it is")
+    if total == done:
+        out(f"run {run_dir} has done its {done} epochs; nothing to do (pass a larger --epochs "
+            "to continue it)")
+        return run_dir
+    config = RunConfig(**dict(asdict(saved), epochs=total))
+    checkpoint, built, damaged = restore_newest(config, run_dir, out)
+    if damaged:
+        set_aside(run_dir, damaged)
+        out(f"set aside in {os.path.join(run_dir, 'damaged')}: "
+            f"{', '.join(c.name for c in damaged)}")
+    done = checkpoint.epoch + 1
+    if total != saved.epochs:
+        _write_json(os.path.join(run_dir, "config.json"), asdict(config))
+    out(f"resuming {run_dir} after epoch {done - 1}")
+    # drop the rows of epochs whose checkpoint was not written (killed before the save)
+    _train(config, built, run_dir, train, test, history[:done], done, fingerprint, out,
+           show_progress, dict(saved=True))
+    return run_dir
+
+
+def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
+           show_progress, state):
+    """Epochs ``done .. config.epochs-1``; ``state["saved"]`` turns True at the first save."""
+    graph, sess, net, saver = built
     steps_per_epoch = -(-len(train) // config.batch_size)
+    resume = done > 0
     writer = RunWriter(run_dir, graph, resume_epoch=done if resume else None,
                        resume_step=done * steps_per_epoch if resume else None)
-    if done:
-        out(f"resuming {run_dir} after epoch {done - 1}")
     with graph.as_default(), sess:
         try:
             for k in range(done, config.epochs):
@@ -229,20 +430,28 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
                 def log_step(i, loss):
                     writer.step_loss(first_step + i, loss)
 
-                train_epoch(sess, net, train, rng, config.batch_size, config.keep_rate,
-                            on_step=log_step, show_progress=show_progress, desc=f"epoch {k}")
+                try:
+                    train_epoch(sess, net, train, rng, config.batch_size, config.keep_rate,
+                                on_step=log_step, show_progress=show_progress,
+                                desc=f"epoch {k}")
+                except TrainingDiverged as err:
+                    kept = (f"the last good checkpoint, {PREFIX}-{k - 1} (epoch {k - 1}), is "
+                            f"kept in {run_dir}" if state["saved"] else
+                            "no epoch had finished, so no run folder is kept")
+                    raise TrainingDiverged(f"{err}; {kept}") from None
                 train_seconds = time.time() - start
                 tl, dl = evaluate(sess, net, train), evaluate(sess, net, test)
                 out((k, 'train:', round(tl, 3), 'test:', round(dl, 3)))
                 writer.scalars(k, train=tl, test=dl)
                 writer.weights(sess, k)
-                if test and (k % config.image_every == 0 or k == config.epochs - 1):
+                if k % config.image_every == 0 or k == config.epochs - 1:
                     writer.trajectory(test[0][1], predict_utterance(sess, net, test[0][0]), k)
                 writer.flush()
                 history.append(dict(epoch=k, train=tl, test=dl, train_seconds=train_seconds,
                                     seconds=time.time() - start))
-                _write_json(os.path.join(run_dir, "history.json"), dict(epochs=history))
-                saver.save(sess, os.path.join(run_dir, "model.ckpt"), global_step=k + 1)
+                _write_json(os.path.join(run_dir, "history.json"),
+                            dict(corpus=fingerprint, epochs=history))
+                save_checkpoint(saver, sess, run_dir, k)
+                state["saved"] = True
         finally:
             writer.close()
-    return run_dir
