@@ -104,6 +104,8 @@ def print_epochs(rows, epochs, train_frames, eval_frames, gflops, flops_of, note
                   f"{r['eval_s'][e]:.1f} | {100 * r['train_s'][e] / total:.0f}% | {one} | "
                   f"{r['losses'][e][0]:.4f}, {r['losses'][e][1]:.4f} | {r['rss_mib']:,.0f} |")
     print()
+    if "keras" in rows:
+        print("- keras evaluates one utterance at a time in both columns (no masking)")
     for variant, r in rows.items():
         b, o = r["losses"][-1], r["losses_one_at_a_time"]
         print(f"- {variant}: last epoch's losses, batches of 16 vs one at a time: "
