@@ -74,8 +74,10 @@ def _scan(fn, elems, initializer, n_out, reverse=False):
 
     def body(i, carry, outs):
         t = n_steps - 1 - i if reverse else i
-        carry, new = fn(carry, tuple(x[t] for x in elems))
-        return i + 1, carry, tuple(ta.write(t, y) for ta, y in zip(outs, new))
+        new_carry, new = fn(carry, tuple(x[t] for x in elems))
+        for c_new, c_old in zip(new_carry, carry):  # a mask of unknown n_samples must not
+            c_new.set_shape(c_old.shape)  # blur the loop's static shape
+        return i + 1, new_carry, tuple(ta.write(t, y) for ta, y in zip(outs, new))
 
     _, carry, outs = tf.while_loop(lambda i, *_: i < n_steps, body,
                                    (tf.constant(0), tuple(initializer), outs))

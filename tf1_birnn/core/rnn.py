@@ -46,7 +46,9 @@ def _masked_step(cell):
     def step(previous, elems):
         current_x, m = elems  # [n_samples, D_input], [n_samples, 1]
         current = cell.Step(previous, current_x)
-        return m * current + (1 - m) * previous
+        state = m * current + (1 - m) * previous
+        state.set_shape(previous.shape)  # a mask of unknown n_samples must not blur the loop's shape
+        return state
     return step
 
 
