@@ -151,3 +151,30 @@ def test_scan_matches_tf_scan(reverse):
     np.testing.assert_allclose(out, want, rtol=1e-6)
     np.testing.assert_allclose(out2, 2 * want, rtol=1e-6)
     np.testing.assert_allclose(last, want[0] if reverse else want[-1], rtol=1e-6)
+
+
+def test_fast_module_does_not_import_rnn():
+    """One skeleton: ``rnn.RNN`` calls the fast recurrence, never the other way round."""
+    import ast
+    import tf1_birnn.core.fast as fast
+    with open(fast.__file__, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
+    assert not [m for m in imported if m.endswith("rnn") or "tf1_birnn" in m], imported
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_fast_path_has_no_scan(sess, rng, kind):
+    """The fast recurrence of both cell types is a ``while_loop``, not the faithful ``tf.scan``."""
+    x, inits, cell, cell_b = _build(rng, kind, kind)
+    RNN(cell, cell_b, "sum", sequence_length=[5, 2, 4], fast=True)
+    names = [op.name for op in tf.compat.v1.get_default_graph().get_operations()]
+    assert not [n for n in names if "hstates" in n]  # run_cell's tf.scan scopes
+    assert any(op.type == "Enter" or op.type == "While" or op.type == "StatelessWhile"
+               for op in tf.compat.v1.get_default_graph().get_operations())
+
+
+def test_fast_lstm_mixed_sizes_concat(sess, randomize, rng):
+    x, inits, cell, cell_b = _build(rng, "lstm", "gru", D_b=3)
+    _compare(sess, randomize, rng, x, inits, cell, cell_b, "concat", [5, 1, 3])

@@ -162,3 +162,19 @@ def test_cell_b_not_a_tf1_birnn_cell(sess, bad):
     _, cell, _ = _build("lstm", None)
     with pytest.raises(TypeError, match=r"cell_b must be .*got %s" % type(bad).__name__):
         RNN(cell, bad)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_static_batch_with_lengths_of_unknown_size(sess, rng, randomize, kind, fast):
+    """A statically shaped input and lengths of unknown size (as the network's default
+    ``sequence_length``) build and run: the mask must not blur the loop's state shape."""
+    x = tf.constant(rng.standard_normal((N_STEPS, 1, D_INPUT)).astype(np.float32))
+    cell = CELLS[kind](x, D_INPUT, D_CELL, orthogonal_initializer)
+    cell_b = CELLS[kind](x, D_INPUT, D_CELL, orthogonal_initializer)
+    lengths = tf.compat.v1.placeholder_with_default(tf.fill([1], N_STEPS), [None])
+    out = RNN(cell, cell_b, "sum", sequence_length=lengths, fast=fast)
+    plain = RNN(cell, cell_b, "sum", fast=fast)
+    randomize(sess)
+    a, b = sess.run([out, plain])
+    np.testing.assert_allclose(a, b, atol=1e-6)

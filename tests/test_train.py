@@ -110,3 +110,23 @@ def test_divergence_stops_the_run_and_keeps_no_bad_checkpoint(tmp_path):
         train_run(tiny_config(learning_rate=1e30), X, Y, str(tmp_path), "nan",
                   out=lambda *_: None, show_progress=False)
     assert tf.train.latest_checkpoint(str(tmp_path / "nan")) is None
+
+
+@pytest.mark.parametrize("arch,fast", [("birnn", False), ("birnn", True), ("lv1", True)])
+def test_tutorial_network_evaluates_in_batches(arch, fast):
+    """Without variable_length (the tutorial's one-utterance network) evaluation still batches:
+    padded, masked minibatches give every utterance the MSE it gets alone, and the training
+    loss at batch 1 (lengths not fed) is the tutorial's ``mean((output - labels)**2)``."""
+    pairs = data_prer(*tiny_corpus(n=7))
+    graph, sess, net = _session(arch=arch, fast=fast)
+    with graph.as_default(), sess:
+        batched = evaluate(sess, net, pairs, batch_size=4)
+        single = evaluate(sess, net, pairs, batch_size=1)
+        alone = []
+        for x, y in pairs:  # the tutorial's evaluation: one utterance, lengths not fed
+            out, loss = sess.run([net.output, net.loss], {net.inputs: x, net.labels: y,
+                                                          net.drop_keep_rate: 1.0})
+            np.testing.assert_allclose(loss, np.mean((out - y) ** 2), rtol=1e-5)
+            alone.append(loss)
+    assert batched == pytest.approx(single, rel=1e-5)
+    assert batched == pytest.approx(float(np.mean(alone)), rel=1e-5)

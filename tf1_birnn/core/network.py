@@ -9,8 +9,10 @@
 - ``'ff'`` (a feedforward baseline): the LV2 network without its RNN layers.
 
 Placeholders are named as in the tutorial: "inputs", "labels" `[n_samples*n_steps, D_label]`,
-"dropout_keep"; with ``variable_length=True`` also "sequence_length" `[n_samples]`, and the
-loss is the mean over utterances of each utterance's MSE on its real frames only.
+"dropout_keep"; and "sequence_length" `[n_samples]`: with ``variable_length=True`` it must be
+fed and the loss is the mean over utterances of each utterance's MSE on its real frames only;
+otherwise it defaults to full lengths and the loss is the tutorial's, and only evaluation
+feeds it (``per_utterance_loss`` of padded minibatches).
 
 Where this differs from the tutorial:
 
@@ -49,7 +51,7 @@ class Network:
     per_utterance_loss: tf.Tensor  # [n_samples] each utterance's MSE
     train_step: tf.Operation
     L2_total: tf.Tensor
-    sequence_length: tf.Tensor = None  # [n_samples], only with variable_length=True
+    sequence_length: tf.Tensor = None  # [n_samples]; defaults to full lengths unless variable_length
     cells: list = field(default_factory=list)  # the RNN cells, layer by layer (fw, bw)
     weights: dict = field(default_factory=dict)  # name -> dense weight or bias variable
     config: dict = field(default_factory=dict)
@@ -100,9 +102,11 @@ def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell=Non
     labels = tf.compat.v1.placeholder(tf.float32, [None, D_label], name="labels")
     drop_keep_rate = tf.compat.v1.placeholder(tf.float32, name="dropout_keep")  # keep rate
     n_samples, n_steps = tf.shape(inputs)[0], tf.shape(inputs)[1]
-    sequence_length = None
     if variable_length:
         sequence_length = tf.compat.v1.placeholder(tf.int32, [None], name="sequence_length")
+    else:  # every utterance full length unless fed: evaluation feeds it to batch utterances
+        sequence_length = tf.compat.v1.placeholder_with_default(
+            tf.fill([n_samples], n_steps), [None], name="sequence_length")
     weights, cells = {}, []
 
     def dropout(x):
@@ -143,13 +147,13 @@ def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell=Non
     output = _dense(h, D_h, D_label, "output", weights)  # [n_samples*n_steps, D_label]
 
     sq = tf.reshape((output - labels) ** 2, [n_samples, n_steps, D_label])
+    mask = tf.sequence_mask(sequence_length, maxlen=n_steps, dtype=tf.float32)  # [n_samples, n_steps]
+    frames = tf.cast(sequence_length, tf.float32) * D_label
+    # each utterance's MSE on its real frames `[n_samples]`
+    per_utterance_loss = tf.reduce_sum(sq * mask[:, :, None], axis=[1, 2]) / frames
     if variable_length:
-        mask = tf.sequence_mask(sequence_length, maxlen=n_steps, dtype=tf.float32)  # [n_samples, n_steps]
-        frames = tf.cast(sequence_length, tf.float32) * D_label
-        per_utterance_loss = tf.reduce_sum(sq * mask[:, :, None], axis=[1, 2]) / frames
         loss = tf.reduce_mean(per_utterance_loss)
     else:
-        per_utterance_loss = tf.reduce_mean(sq, axis=[1, 2])
         loss = tf.reduce_mean((output - labels) ** 2)  # the tutorial's loss
     dense_W = [v for k, v in weights.items() if k.endswith("/W")]
     L2_total = tf.add_n([tf.nn.l2_loss(W) for W in dense_W])

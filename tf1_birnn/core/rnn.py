@@ -12,7 +12,8 @@ Beyond the tutorial:
 - ``sequence_length`` `[n_samples]` makes padded minibatches exact: a padded frame keeps the
   state unchanged and outputs zeros, and the backward cell reverses each sequence within its
   own length (``tf.reverse_sequence``), not the padded tensor.
-- ``fast=True`` selects the fast path of ``tf1_birnn.core.fast`` (same numbers, tested).
+- ``fast=True`` computes each direction's recurrence with ``tf1_birnn.core.fast`` (same
+  numbers, tested); the checks, masks, reversal and merge here are shared by both paths.
 """
 import tensorflow as tf
 
@@ -45,7 +46,9 @@ def _masked_step(cell):
     def step(previous, elems):
         current_x, m = elems  # [n_samples, D_input], [n_samples, 1]
         current = cell.Step(previous, current_x)
-        return m * current + (1 - m) * previous
+        state = m * current + (1 - m) * previous
+        state.set_shape(previous.shape)  # a mask of unknown n_samples must not blur the loop's shape
+        return state
     return step
 
 
@@ -85,6 +88,8 @@ def RNN(cell, cell_b=None, merge='sum', sequence_length=None, fast=False):
     ``cell.incoming``: `[n_steps, n_samples, D_input]`. Returns `[n_steps, n_samples, D_cell]`,
     or `[n_steps, n_samples, 2*D_cell]` for ``merge='concat'``. ``sequence_length``
     `[n_samples]` (int32): the real length of each padded sequence; outputs past it are 0.
+    ``fast``: compute each direction's recurrence with ``tf1_birnn.core.fast`` (same numbers,
+    tested); everything else here is shared by both paths.
     """
     check_cell(cell, "cell")
     check_merge(merge)
@@ -93,23 +98,25 @@ def RNN(cell, cell_b=None, merge='sum', sequence_length=None, fast=False):
         if cell_b.D_cell != cell.D_cell and merge != "concat":
             raise ValueError(f"merge={merge!r} needs cells of the same D_cell; got "
                              f"{cell.D_cell} and {cell_b.D_cell} (use merge='concat')")
-    if fast:
-        from .fast import fast_RNN  # the fast path, kept apart from the tutorial's code
-        return fast_RNN(cell, cell_b, merge, sequence_length)
     mask = None
     if sequence_length is not None:
         sequence_length = tf.convert_to_tensor(sequence_length, dtype=tf.int32)
         mask = sequence_mask(sequence_length, tf.shape(cell.incoming)[0])
-    # forward direction
-    hstates = run_cell(cell, cell.incoming, mask, name='hstates')
+    cells = [cell] if cell_b is None else [cell, cell_b]
+    names = ["hstates", "b_hstates"]
+    # the backward direction reads the input reversed (within each sequence's length)
+    incomings = [cell.incoming, reverse_time(cell.incoming, sequence_length)][:len(cells)]
+    states = [None] * len(cells)
+    if fast:
+        from .fast import fast_recurrences  # the fast path, kept apart from the tutorial's code
+        states = fast_recurrences(cells, incomings, mask)
+    for k, c in enumerate(cells):
+        if states[k] is None:  # the tutorial's tf.scan of cell.Step
+            states[k] = run_cell(c, incomings[k], mask, name=names[k])
+    if cell_b is not None:  # reverse the backward states back to the input's time order
+        states[1] = reverse_time(states[1], sequence_length)
     if mask is not None:
-        hstates = hstates * mask  # zeros on padded frames
+        states = [s * mask for s in states]  # zeros on padded frames
     if cell_b is None:
-        return hstates
-    # backward direction: reverse the input, scan, and reverse the states back
-    incoming_b = reverse_time(cell.incoming, sequence_length)
-    b_hstates_rev = run_cell(cell_b, incoming_b, mask, name='b_hstates')
-    b_hstates = reverse_time(b_hstates_rev, sequence_length)
-    if mask is not None:
-        b_hstates = b_hstates * mask
-    return merge_states(hstates, b_hstates, merge)
+        return states[0]
+    return merge_states(states[0], states[1], merge)

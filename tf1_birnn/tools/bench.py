@@ -1,5 +1,8 @@
-"""``tf1-birnn bench``: training and evaluation speed and peak memory of the tutorial's
-network, faithful path vs fast path vs the tutorial's unfused gates vs TF's and PyTorch's GRUs.
+"""``tf1-birnn bench``: training and evaluation speed and peak memory of the tutorial's network.
+
+Faithful path vs fast path vs the tutorial's unfused gates vs TensorFlow's, Keras 3's and
+PyTorch's GRUs, per training step; with ``--epochs N``, whole blog epochs instead
+(``bench_epoch.py``).
 
 Every variant and batch size runs in its own child process (``python -m tf1_birnn.tools.bench
 --child``; PyTorch via ``bench_peers.py`` so that it never loads TensorFlow), so each peak
@@ -10,9 +13,12 @@ and each variant's training FLOPs (3x the forward matmul FLOPs) are shown as a s
 
 Variants: ``faithful`` (``RNN(fast=False)``, the tutorial's ``tf.scan``), ``unfused`` (the
 tutorial's LV1 style: one matmul per gate, to test its claim that fusing the gates saves
-time), ``fast`` (``RNN(fast=True)``, see ``tf1_birnn.core.fast``), ``tf``
-(``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``; needs ``tf_keras``) and
-``torch`` (``torch.nn.GRU(bidirectional=True)``); a missing peer is skipped with a note.
+time), ``fast`` (``RNN(fast=True)``, see ``tf1_birnn.core.fast``), ``faithful-lstm`` and
+``fast-lstm`` (the same with LSTM cells in both directions), ``tf``
+(``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``; needs ``tf_keras``), ``keras``
+and ``keras-xla`` (Keras 3 ``Bidirectional(GRU)``, compiled as a ``tf.function`` or with
+``jit_compile=True``) and ``torch`` (``torch.nn.GRU(bidirectional=True)``); a missing peer is
+skipped with a note.
 """
 import json
 import os
@@ -22,17 +28,21 @@ import sys
 from datetime import date
 from importlib.util import find_spec
 
+from .bench_epoch import EPOCH_VARIANTS, print_epochs
 from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
 from ..core.cells import GRUcell
 from ..data.synthetic import reference_statistics
 
 __all__ = ["register", "run", "UnfusedGRUcell", "training_flops_per_frame"]
 
-VARIANTS = ("faithful", "unfused", "fast", "tf", "torch")
-PEER_MODULES = {"tf": "tf_keras", "torch": "torch"}  # what each peer needs importable
+VARIANTS = ("faithful", "unfused", "fast", "faithful-lstm", "fast-lstm", "tf", "keras",
+            "keras-xla", "torch")
+PEER_MODULES = {"tf": "tf_keras", "keras": "keras", "keras-xla": "keras",
+                "torch": "torch"}  # what each peer needs importable
 FULL = dict(num_units=1024, steps=400, batch_sizes="1,8,16", repeats=2,
             variants=",".join(VARIANTS))
 QUICK = dict(num_units=8, steps=10, batch_sizes="2", repeats=1, variants="faithful,fast")
+EPOCH_DEFAULT = "fast,fast-lstm,keras"  # rows of --epochs
 TRAIN_KEEP = 0.7  # the blog's dropout keep rate while training
 PEAK_N = 2048  # size of the square matmul that measures peak GFLOP/s
 
@@ -49,6 +59,10 @@ class UnfusedGRUcell(GRUcell):
         u = tf.sigmoid(tf.matmul(current_x, Wxu) + bu + tf.matmul(prev_h, Whu))  # update gate
         c = tf.tanh(tf.matmul(current_x, Wxc) + bc + r * tf.matmul(prev_h, Whc))  # candidate
         return (1 - u) * prev_h + u * c
+
+
+def _n_gates(variant):
+    return 4 if variant.endswith("lstm") else 3
 
 
 def training_flops_per_frame(num_units, n_gates=3):
@@ -88,6 +102,9 @@ def _measure_tf(config):
     import numpy as np
     import tensorflow as tf
     U, T, N, variant = config["num_units"], config["steps"], config["batch"], config["variant"]
+    if variant.startswith("keras"):
+        from .bench_peers import measure_keras
+        return measure_keras(dict(config, jit=variant == "keras-xla"))
     graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.set_random_seed(0)
@@ -99,9 +116,9 @@ def _measure_tf(config):
             from ..core import network
             if variant == "unfused":  # registered in this child process only
                 network.CELLS["gru_unfused"] = UnfusedGRUcell
-            cell = "gru_unfused" if variant == "unfused" else "gru"
+            cell = {"unfused": "gru_unfused"}.get(variant, variant.partition("-")[2] or "gru")
             net = network.build_network("birnn", num_units=U, cell=cell, cell_b=cell,
-                                        fast=variant == "fast")
+                                        fast=variant.startswith("fast"))
             inputs, labels, keep, output, train_step = (
                 net.inputs, net.labels, net.drop_keep_rate, net.output, net.train_step)
         init = tf.compat.v1.global_variables_initializer()
@@ -117,7 +134,13 @@ def _measure_tf(config):
 
 
 def _child_main(argv):
-    print("BENCH_RESULT " + json.dumps(_measure_tf(json.loads(argv[0]))))
+    config = json.loads(argv[0])
+    if config.get("epochs"):
+        from .bench_epoch import measure_epochs
+        result = measure_epochs(config)
+    else:
+        result = _measure_tf(config)
+    print("BENCH_RESULT " + json.dumps(result))
 
 
 # ---------------------------------------------------------------- in the parent
@@ -132,6 +155,7 @@ def _spawn(config, timeout):
         cmd = [sys.executable, os.path.join(os.path.dirname(__file__), "bench_peers.py")]
     else:
         cmd = [sys.executable, "-m", "tf1_birnn.tools.bench", "--child"]
+        env.pop("TF_USE_LEGACY_KERAS", None)  # Keras 3 for the keras rows
         if config["variant"] == "tf":  # must be set before TensorFlow is imported
             env["TF_USE_LEGACY_KERAS"] = "1"
     try:
@@ -161,10 +185,16 @@ def _parse(args):
     if not batches or min(batches) <= 0:
         raise ValueError(f"--batch-sizes must be comma-separated positive integers like "
                          f"'1,8,16'; got {opts['batch_sizes']!r}")
+    if args.epochs is not None and args.epochs <= 0:
+        raise ValueError(f"--epochs must be a positive integer; got {args.epochs}")
+    allowed = EPOCH_VARIANTS if args.epochs else VARIANTS
+    if args.epochs and args.variants is None:
+        opts["variants"] = EPOCH_DEFAULT
     variants = [v.strip() for v in opts["variants"].split(",")]
     for v in variants:
-        if v not in VARIANTS:
-            raise ValueError(f"--variants must be among {', '.join(VARIANTS)}; got {v!r}")
+        if v not in allowed:
+            raise ValueError(f"--variants must be among {', '.join(allowed)}"
+                             f"{' with --epochs' if args.epochs else ''}; got {v!r}")
     opts.update(batch_sizes=batches, variants=variants)
     return opts
 
@@ -181,7 +211,8 @@ def run(args):
     print(f"# tf1-birnn bench ({date.today().isoformat()})\n")
     print(f"- machine: {_cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()},"
           f" TensorFlow {tf.__version__}")
-    print(f"- network: birnn 39 -> {U} x2 -> BiGRU {U} (sum) -> {U} x2 -> 24; {T} frames per "
+    print(f"- network: birnn 39 -> {U} x2 -> BiGRU {U} (sum) -> {U} x2 -> 24 (BiLSTM in the "
+          f"-lstm rows); {T} frames per "
           f"utterance; best of {opts['repeats']} timed steps after a warm-up; one child "
           f"process per row")
     print(f"- matmul FLOPs per frame: training {train_flops / 1e6:.3g} M, "
@@ -189,6 +220,8 @@ def run(args):
     gflops = measure_matmul_peak(opts["repeats"])
     print(f"- matmul peak: {gflops:.1f} GFLOP/s (float32 tf.matmul {PEAK_N}x{PEAK_N}, best "
           f"of {max(5, opts['repeats'])})")
+    if args.epochs:
+        return _run_epochs(args, opts, gflops)
     notes, rows = [], {}
     for variant in opts["variants"]:
         need = PEER_MODULES.get(variant)
@@ -215,6 +248,28 @@ def run(args):
     return 0
 
 
+def _run_epochs(args, opts, gflops):
+    """``--epochs N``: each variant's N whole blog epochs in its own child process."""
+    notes, rows = [], {}
+    for variant in opts["variants"]:
+        need = PEER_MODULES.get(variant)
+        if need and find_spec(need) is None:
+            notes.append(f"{variant}: skipped, `{need}` is not installed")
+            continue
+        config = dict(variant=variant, num_units=opts["num_units"], epochs=args.epochs)
+        result = _spawn(config, args.timeout)
+        if isinstance(result, str):
+            notes.append(f"{variant}: {result}")
+            continue
+        rows[variant] = result
+        print(f"  measured {variant}", file=sys.stderr, flush=True)
+    print()
+    train_frames, eval_frames = blog_frames()
+    print_epochs(rows, args.epochs, train_frames, eval_frames, gflops,
+                 lambda v: training_flops_per_frame(opts["num_units"], _n_gates(v))[0], notes)
+    return 0
+
+
 def _print_table(rows, opts, train_flops, gflops):
     print("| variant | batch | train frames/s | eval frames/s | train x faithful | train x tf "
           "| train x torch | train % of matmul peak | peak RSS MiB |")
@@ -226,7 +281,8 @@ def _print_table(rows, opts, train_flops, gflops):
                 continue
             ratios = [row["train"] / rows[ref, batch]["train"] if (ref, batch) in rows else None
                       for ref in ("faithful", "tf", "torch")]
-            share = 100 * row["train"] * train_flops / (gflops * 1e9) if gflops else None
+            flops = training_flops_per_frame(opts["num_units"], _n_gates(variant))[0]
+            share = 100 * row["train"] * flops / (gflops * 1e9) if gflops else None
             print(f"| {variant} | {batch} | {row['train']:,.0f} | {row['eval']:,.0f} | "
                   + " | ".join(_fmt(r, ".2f") for r in ratios)
                   + f" | {_fmt(share, '.0f')} | {row['rss']:,.0f} |")
@@ -261,7 +317,7 @@ def register(subparsers):
     """Add the ``bench`` subcommand."""
     p = subparsers.add_parser(
         "bench", help="speed and memory: faithful vs fast path vs unfused gates vs TF/PyTorch",
-        description=__doc__.splitlines()[0].strip("`"))
+        description=" ".join(__doc__.split("\n\n")[0].split()).replace("``", ""))
     p.add_argument("--num-units", type=int, help="RNN and dense width (default 1024)")
     p.add_argument("--steps", "--frames", dest="steps", type=int,
                    help="frames per utterance T (default 400)")
@@ -271,6 +327,10 @@ def register(subparsers):
                                       "(default all)")
     p.add_argument("--quick", action="store_true",
                    help="tiny smoke run: 8 units, 10 frames, batch 2, faithful and fast")
+    p.add_argument("--epochs", type=int,
+                   help="time N whole blog epochs per variant instead (83 training steps at "
+                        f"batch 1 + evaluation of all 103 utterances; variants among "
+                        f"{','.join(EPOCH_VARIANTS)}, default {EPOCH_DEFAULT})")
     p.add_argument("--timeout", type=int, default=1800, help="seconds per child process")
     p.set_defaults(func=run)
 

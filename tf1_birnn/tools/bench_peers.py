@@ -1,5 +1,6 @@
 """The peers of ``tf1-birnn bench``: the tutorial's network built on TensorFlow's own
-``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``, and on PyTorch's
+``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``, on Keras 3's
+``Bidirectional(GRU)`` (what a modern user would pick) and on PyTorch's
 ``torch.nn.GRU(bidirectional=True)``; plus the timing helper every measurement uses.
 
 The network is the tutorial's birnn (``network.build_network('birnn')``): 39 -> ReLU
@@ -17,7 +18,8 @@ import resource
 import sys
 import time
 
-__all__ = ["best_time", "tf_peer_network", "measure_torch", "peak_rss_mib"]
+__all__ = ["best_time", "tf_peer_network", "measure_torch", "keras_network", "measure_keras",
+           "keras_epoch_functions", "peak_rss_mib"]
 
 D_INPUT, D_LABEL = 39, 24  # MFCC features in, articulatory channels out (the tutorial's data)
 LEARNING_RATE, L2_PENALTY = 7e-5, 1e-4  # the tutorial's LV2 settings
@@ -127,6 +129,67 @@ def measure_torch(config):
     return {"train_s": best_time(train, config["repeats"]),
             "eval_s": best_time(evaluate, config["repeats"]),
             "rss_mib": peak_rss_mib(), "threads": torch.get_num_threads()}
+
+
+def keras_network(num_units, jit_compile=False, cell="gru"):
+    """The birnn on Keras 3: ``Dense`` ReLU x2 -> ``Bidirectional(GRU, merge_mode='sum')`` ->
+    ``Dense`` ReLU x2 -> ``Dense`` 24, dropout 0.3 after every hidden layer, MSE + L2 of the
+    dense kernels (``tf.nn.l2_loss`` * 1e-4 = ``L2(5e-5)``), Adam; compiled with
+    ``jit_compile`` (XLA) or as a plain ``tf.function``. Input `[n_samples, n_steps, 39]`."""
+    import keras
+    from keras import layers
+    keras.utils.set_random_seed(0)
+    drop = 1 - 0.7  # the blog's keep rate while training
+    reg = keras.regularizers.L2(L2_PENALTY / 2)  # tf.nn.l2_loss is sum(W**2) / 2
+
+    def dense(x, D_out, act="relu"):
+        x = layers.Dense(D_out, activation=act, kernel_regularizer=reg)(x)
+        return layers.Dropout(drop)(x) if act else x
+
+    inputs = keras.Input((None, D_INPUT))
+    x = dense(dense(inputs, num_units), num_units)
+    rnn = layers.GRU if cell == "gru" else layers.LSTM
+    x = layers.Dropout(drop)(layers.Bidirectional(rnn(num_units, return_sequences=True),
+                                                  merge_mode="sum")(x))
+    outputs = dense(dense(dense(x, num_units), num_units), D_LABEL, act=None)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse",
+                  jit_compile=jit_compile)
+    return model
+
+
+def measure_keras(config):
+    """Training and evaluation seconds of ``keras_network`` (``train_on_batch`` and
+    ``predict_on_batch`` of `[batch, steps, 39]`); ``config`` as in ``measure_torch`` plus
+    ``jit`` (XLA)."""
+    import numpy as np
+    U, T, N = config["num_units"], config["steps"], config["batch"]
+    model = keras_network(U, config["jit"])
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, T, D_INPUT)).astype(np.float32)
+    y = rng.standard_normal((N, T, D_LABEL)).astype(np.float32)
+    return {"train_s": best_time(lambda: model.train_on_batch(x, y), config["repeats"]),
+            "eval_s": best_time(lambda: model.predict_on_batch(x), config["repeats"]),
+            "rss_mib": peak_rss_mib()}
+
+
+def keras_epoch_functions(num_units, jit_compile=False):
+    """``(train_one, eval_set)`` of a blog epoch on ``keras_network``: ``train_one(pairs, rng)``
+    runs one ``train_on_batch`` per utterance in a shuffled order; ``eval_set(pairs)`` returns
+    the mean per-utterance MSE, one ``predict_on_batch`` per utterance. ``pairs``: `[x, y]`,
+    ``x`` `[1, n_frames, 39]`, ``y`` `[n_frames, 24]`."""
+    import numpy as np
+    model = keras_network(num_units, jit_compile)
+
+    def train_one(pairs, rng):
+        for k in rng.permutation(len(pairs)):
+            x, y = pairs[k]
+            model.train_on_batch(x, y[None])
+
+    def eval_set(pairs):
+        return float(np.mean([np.mean((model.predict_on_batch(x)[0] - y) ** 2) for x, y in pairs]))
+
+    return train_one, eval_set
 
 
 if __name__ == "__main__":  # the PyTorch child of ``tf1-birnn bench``

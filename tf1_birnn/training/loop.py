@@ -7,8 +7,8 @@ divides by the hard-coded 83 and 20, we divide by the real number of utterances.
 
 Beyond the tutorial: ``batch_size > 1`` trains on padded minibatches with per-sequence
 lengths (the loss is then the mean of the utterances' MSEs over their real frames), a
-non-finite loss stops the run (``TrainingDiverged``), and evaluation may batch utterances,
-which changes no result.
+non-finite loss stops the run (``TrainingDiverged``), and evaluation batches utterances
+(padded and masked), which changes no result.
 """
 import math
 
@@ -46,13 +46,16 @@ def make_batches(pairs, batch_size):
 
 def _feed(net, batch, keep):
     inputs, labels, lengths = batch
-    feed = {net.inputs: inputs, net.labels: labels, net.drop_keep_rate: keep}
-    if net.sequence_length is not None:
-        feed[net.sequence_length] = lengths
-    elif len(lengths) != 1:
-        raise ValueError(f"this network takes one utterance per step; got a batch of {len(lengths)} "
-                         "(build it with variable_length=True)")
-    return feed
+    return {net.inputs: inputs, net.labels: labels, net.drop_keep_rate: keep,
+            net.sequence_length: lengths}
+
+
+def _check_train_batch(net, batch):
+    """Training on padded minibatches needs the masked loss of ``variable_length=True``, whose
+    lengths are a plain placeholder (otherwise they default to full lengths)."""
+    if len(batch[2]) != 1 and net.sequence_length.op.type != "Placeholder":
+        raise ValueError(f"this network takes one utterance per step; got a batch of "
+                         f"{len(batch[2])} (build it with variable_length=True)")
 
 
 def train_epoch(sess, net, train, rng, batch_size=1, keep_rate=0.7, on_step=None,
@@ -67,6 +70,7 @@ def train_epoch(sess, net, train, rng, batch_size=1, keep_rate=0.7, on_step=None
     losses = []
     try:
         for i, batch in enumerate(make_batches(shuffled, batch_size)):
+            _check_train_batch(net, batch)
             _, loss = sess.run([net.train_step, net.loss], _feed(net, batch, keep_rate))
             if not np.isfinite(loss):
                 raise TrainingDiverged(f"the training loss became {loss} at step {i} of the epoch; "
@@ -81,15 +85,16 @@ def train_epoch(sess, net, train, rng, batch_size=1, keep_rate=0.7, on_step=None
 
 
 def evaluate(sess, net, pairs, batch_size=16):
-    """Mean per-utterance MSE of ``pairs`` with dropout off.
+    """Mean per-utterance MSE of ``pairs`` with dropout off: the tutorial's per-epoch number.
 
-    Utterances are batched (sorted by length, to pad little) when the network takes
-    ``sequence_length``; otherwise they go one at a time, as in the tutorial.
+    Utterances go in padded minibatches of up to ``batch_size`` (sorted by length, so that
+    little is padded), with their lengths fed to ``net.sequence_length``: the RNN freezes its
+    state on padded frames and reverses each utterance within its own length, and
+    ``net.per_utterance_loss`` counts real frames only, so every utterance's MSE is the one it
+    gets alone (tested equal to ``batch_size=1``, the tutorial's one at a time).
     """
     if not pairs:
         return float("nan")
-    if net.sequence_length is None:
-        batch_size = 1
     ordered = sorted(pairs, key=lambda p: p[1].shape[0])
     total = 0.0
     for batch in make_batches(ordered, batch_size):

@@ -1,0 +1,59 @@
+"""``tf1-birnn bench``: the whole-epoch mode (``--epochs``), the Keras 3 peer and the help text.
+No speed is asserted; the tests check what is measured and how it is reported."""
+import numpy as np
+import pytest
+
+from tf1_birnn.tools.bench import blog_frames, training_flops_per_frame
+from tf1_birnn.tools.bench_epoch import blog_corpus, print_epochs
+
+
+def test_help_description_is_whole(capsys):
+    from tf1_birnn.tools.cli import main
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "peak memory of the tutorial's network." in out
+    assert "--epochs" in out
+
+
+def test_epochs_rejects_a_per_step_variant(capsys):
+    from tf1_birnn.tools.cli import main
+    assert main(["bench", "--quick", "--epochs", "1", "--variants", "fast,unfused"]) == 2
+    err = capsys.readouterr().err
+    assert "'unfused'" in err and "--epochs" in err
+
+
+def test_blog_corpus_has_the_tutorial_sizes():
+    from tf1_birnn.data.synthetic import reference_statistics
+    train, test = blog_corpus()
+    lengths = reference_statistics()["utterance_lengths_in_file_order"]
+    assert (len(train), len(test)) == (83, 20)
+    assert [y.shape[0] for _, y in test + train] == lengths
+    assert all(x.shape == (1, y.shape[0], 39) and y.shape[1] == 24 for x, y in train + test)
+    assert blog_frames() == (sum(lengths[20:]), sum(lengths))
+
+
+def test_epoch_table_shares_and_bound(capsys):
+    row = {"train_s": [12.0, 10.0], "eval_s": [4.0, 2.5], "losses": [[1.0, 2.0], [0.5, 0.7]],
+           "losses_one_at_a_time": [0.5, 0.7], "eval1_s": 9.0, "rss_mib": 1500.0}
+    flops = training_flops_per_frame(1024)[0]
+    print_epochs({"fast": row}, 2, 30153, 39473, 400.0, lambda v: flops, [])
+    out = capsys.readouterr().out
+    assert "| fast | 2 | 12.5 | 10.0 | 2.5 | 80% | 9.0 |" in out  # 10 / 12.5 = 80%
+    bound = (30153 * flops + 39473 * flops / 3) / 400e9
+    assert f"matmul bound {bound:.1f} s" in out
+    assert f"{12.5 / bound:.1f}x the bound" in out
+
+
+def test_lstm_rows_count_four_gates():
+    gru, lstm = training_flops_per_frame(16, 3)[1], training_flops_per_frame(16, 4)[1]
+    assert lstm - gru == 2 * 2 * 2 * 16 * 16  # two directions, x W_x and h W_h, one more gate
+
+
+def test_keras_peer_trains_and_predicts():
+    from tf1_birnn.tools.bench_peers import keras_network, measure_keras
+    model = keras_network(4)
+    x = np.zeros((2, 5, 39), np.float32)
+    assert model.predict_on_batch(x).shape == (2, 5, 24)
+    result = measure_keras(dict(num_units=4, steps=5, batch=2, repeats=1, jit=False))
+    assert result["train_s"] > 0 and result["eval_s"] > 0 and result["rss_mib"] > 0
