@@ -1,4 +1,5 @@
 """The ``tf1-birnn`` command line: the main job's companions and every user error."""
+import json
 import os
 import subprocess
 import sys
@@ -94,6 +95,17 @@ def test_user_errors_give_one_line_and_status_2(argv, message, capsys, tmp_path,
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 2
 
 
+def test_resume_accepts_the_flags_of_the_original_run(trained, capsys):
+    data, logdir, run_dir = trained
+    # the same command line as the run in `trained`, with --resume and one epoch more
+    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "3", "--preset", "quick",
+                 "--logdir", logdir, "--run-name", "t", "--no-progress", "--resume"])
+    assert code == 0, capsys.readouterr().err
+    assert "resuming" in capsys.readouterr().out
+    with open(os.path.join(run_dir, "history.json"), encoding="utf-8") as f:
+        assert [e["epoch"] for e in json.load(f)["epochs"]] == [0, 1, 2]
+
+
 def test_existing_run_name_is_refused(trained, capsys):
     data, logdir, _ = trained
     code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1",
@@ -111,8 +123,13 @@ def test_module_entry_point_without_traceback(tmp_path):
 
 def test_resume_refuses_new_settings_and_predict_checks_the_index(trained, capsys):
     data, logdir, run_dir = trained
-    code = main(["train", "--resume", "--run-name", "t", "--logdir", logdir, "--preset", "blog"])
-    assert code == 2 and "only --epochs may change (got --preset)" in capsys.readouterr().err
+    code = main(["train", "--resume", "--run-name", "t", "--logdir", logdir, "--preset", "blog",
+                 "--num-units", "8", "--cell-b", "none", "--seed", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "only --epochs may change" in err
+    # every real difference, with the value given and the saved one; not the equal ones
+    assert "--preset 'blog' (saved: 'quick')" in err and "--cell-b 'none' (saved: 'gru')" in err
+    assert "--num-units" not in err and "--seed" not in err
     assert main(["predict", run_dir, "--utterance", "99"]) == 2
     assert "--utterance must be in 0..7; got 99" in capsys.readouterr().err
 
