@@ -24,7 +24,8 @@ PRESETS = {
     "stacked": dict(n_layers=2),
 }
 PRESET_HELP = {
-    "quick": "the tutorial's network at 128 units for 8 epochs, minutes on 2 CPU cores",
+    "quick": "the tutorial's network at 128 units for 8 epochs, about 1 min on 2 idle CPU "
+             "cores",
     "blog": "the tutorial's LV2 settings (1024 units, 200 epochs)",
     "lv1": "the LV1 network: one LSTM layer + linear",
     "ff": "the feedforward baseline",

@@ -32,7 +32,7 @@ from .summaries import RunWriter
 from .loop import evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
-           "check_new_run", "build_session", "last_checkpoint"]
+           "check_new_run", "build_session", "last_checkpoint", "find_runs"]
 
 
 def _write_json(path, obj):
@@ -172,3 +172,12 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
         finally:
             writer.close()
     return run_dir
+
+
+def find_runs(logdir):
+    """The run folders (those with a ``config.json``) directly inside ``logdir``, by name;
+    ``[]`` if ``logdir`` does not exist."""
+    if not os.path.isdir(logdir):
+        return []
+    return [os.path.join(logdir, d) for d in sorted(os.listdir(logdir))
+            if os.path.isfile(os.path.join(logdir, d, "config.json"))]
