@@ -22,6 +22,8 @@ def test_unfused_bench_cell_equals_gru_cell(sess, randomize, rng):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_bench_quick_prints_table(capsys):
     status = main(["bench", "--quick", "--num-units", "8", "--steps", "6",
                    "--batch-sizes", "2", "--repeats", "1", "--variants", "unfused,fast"])

@@ -8,6 +8,8 @@ from tf1_birnn.tools.cli import main
 from tf1_birnn.tools.reproduce import MODELS
 from tiny import tiny_npz
 
+pytestmark = pytest.mark.slow  # trains five networks (and the unknown-model check loads the corpus)
+
 
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory):

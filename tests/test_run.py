@@ -18,6 +18,8 @@ def quiet(*_):
     pass
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_an_existing_run_is_never_overwritten(tmp_path):
     X, Y = tiny_corpus(n=6)
     config = preset_config("quick", num_units=8, epochs=1)
@@ -28,6 +30,8 @@ def test_an_existing_run_is_never_overwritten(tmp_path):
     assert sorted(os.listdir(tmp_path / "r")) == before
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_resume_continues_the_curve(tmp_path):
     X, Y = tiny_corpus(n=6)
     whole = train_run(preset_config("quick", num_units=8, epochs=3), X, Y, str(tmp_path),
@@ -46,6 +50,8 @@ def test_resume_continues_the_curve(tmp_path):
     assert tf.train.latest_checkpoint(part).endswith("model.ckpt-3")
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     data = tiny_npz(tmp_path / "tiny.npz", n=12)
     logdir = tmp_path / "logs"
@@ -85,6 +91,8 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     assert [e.step for e in steps.Scalars("loss/train_step")] == list(range(total * 10))
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
     from tf1_birnn.training.summaries import RunWriter
     X, Y = tiny_corpus(n=6)  # 1 test, 5 train utterances: 5 Adam steps per epoch

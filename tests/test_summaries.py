@@ -24,6 +24,8 @@ def run_dir(tmp_path_factory):
     return train_run(config, X, Y, str(logdir), "tiny", out=lambda *_: None, show_progress=False)
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_event_files_hold_scalars_histograms_graph_and_images(run_dir):
     acc = EventAccumulator(run_dir, size_guidance={"scalars": 0, "histograms": 0, "images": 0})
     acc.Reload()
@@ -68,6 +70,8 @@ def _get_json(url):
         return json.loads(r.read())
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_tensorboard_server_serves_the_run(run_dir):
     logdir, port = str(run_dir).rsplit("/", 1)[0], _free_port()
     cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir, "--host", "127.0.0.1",
@@ -94,6 +98,8 @@ def test_tensorboard_server_serves_the_run(run_dir):
         proc.wait(timeout=30)
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_read_scalars_gives_the_history(run_dir):
     from tf1_birnn.training.summaries import read_scalars
     scalars = read_scalars(run_dir)

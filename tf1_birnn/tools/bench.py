@@ -97,10 +97,9 @@ def _measure_tf(config):
             inputs, labels, keep, output, train_step = tf_peer_network(U)
         else:
             from ..core import network
-            if variant == "unfused":  # registered in this child process only
-                network.CELLS["gru_unfused"] = UnfusedGRUcell
-            cell = "gru_unfused" if variant == "unfused" else "gru"
-            net = network.build_network("birnn", num_units=U, cell=cell, cell_b=cell,
+            if variant == "unfused":  # 'gru' is the unfused cell in this child process only
+                network.CELLS["gru"] = UnfusedGRUcell
+            net = network.build_network("birnn", num_units=U, cell="gru", cell_b="gru",
                                         fast=variant == "fast")
             inputs, labels, keep, output, train_step = (
                 net.inputs, net.labels, net.drop_keep_rate, net.output, net.train_step)

@@ -34,10 +34,6 @@ PRESET_HELP = {
 DEFAULT_PRESET = "quick"
 
 
-def _seed(text):
-    return int(text)  # the range is checked by RunConfig, with the value in the message
-
-
 @dataclass
 class RunConfig(NetworkConfig):
     """Every setting of a run: the network's (``NetworkConfig``) and the run's (saved as
@@ -51,7 +47,7 @@ class RunConfig(NetworkConfig):
     batch_size: int = setting(1, "utterances per Adam step (1 = the tutorial)", flag=True,
                               parse=positive_int)
     seed: int = setting(55, "seed of the weights, dropout and shuffling", flag=True,
-                        parse=_seed)
+                        parse=int)  # its range is checked by RunConfig, naming the value
     image_every: int = setting(5, "epochs between two trajectory images in TensorBoard")
     data: str = setting("synthetic:0", "where the corpus came from: \"synthetic:<seed>\", "
                         "\"original:<X.npy>|<Y.npy>\" or \"npz:<path>\"")
