@@ -1,5 +1,5 @@
-"""The one list of settings (tf1_birnn.core.config, tf1_birnn.training.config) and the blog's
-numbers (tf1_birnn.tools.blog): presets, the per-network policy, flags, the resume check."""
+"""The one list of settings (tf1_birnn.core.config, tf1_birnn.training.config): presets, the
+per-network policy, the flags derived from it, the resume check."""
 import subprocess
 import sys
 from dataclasses import asdict, fields
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tf1_birnn.core.config import NetworkConfig, network_config
-from tf1_birnn.tools.blog import blog_figure, blog_match, blog_results, fmt
+from tf1_birnn.tools.blog import blog_results
 from tf1_birnn.tools.cli import build_parser
 from tf1_birnn.training.config import (PRESETS, RunConfig, check_resume, flag_fields, flag_name,
                                        preset_config)
@@ -95,18 +95,6 @@ def test_resume_accepts_equal_flags_and_names_each_difference():
     text = str(info.value)
     assert "--num-units 16 (saved: 8)" in text and "--cell-b 'gru' (saved: None)" in text
     assert "--fast True (saved: False)" in text and "--seed" not in text
-
-
-def test_blog_mapping_and_formatter():
-    blog = blog_results()
-    assert blog_match("lv1").key == "lv1_lstm" and blog_match("lv1").point is None
-    for arch in ("birnn", "ff"):
-        assert blog_match(arch).key == "lv2_bigru"
-    assert blog_match("birnn", n_layers=2).point == blog["text_claims"]["two_layer_bigru"]
-    last = blog["lv1_lstm"]["curve"][-1]
-    assert blog_figure("lv1").startswith(f"10 epochs: {last['train']:.3f} / {last['test']:.3f}")
-    assert "(text)" in blog_figure("birnn", 2) and "does not say" in blog_figure("birnn", 2, "tutorial")
-    assert [fmt(None), fmt(float("nan")), fmt(0.12345), fmt(2.5, 0)] == ["", "", "0.123", "2"]
 
 
 def test_build_network_takes_exactly_the_config_fields():

@@ -12,7 +12,6 @@ import tensorflow as tf
 from tf1_birnn.core.cells import GRUcell, LSTMcell
 from tf1_birnn.core.initializers import orthogonal_initializer
 from tf1_birnn.core.rnn import RNN
-from tiny import CELLS
 
 T, N, D_IN, D_CELL = 5, 3, 4, 6
 

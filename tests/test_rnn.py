@@ -7,7 +7,6 @@ import tensorflow as tf
 
 import reference
 from tiny import CELLS
-from tf1_birnn.core.cells import GRUcell, LSTMcell
 from tf1_birnn.core.initializers import orthogonal_initializer
 from tf1_birnn.core.rnn import MERGE_MODES, RNN
 

@@ -71,9 +71,10 @@ def build_network(arch="birnn", **settings):
     is not given, and a setting that ``arch`` has no use for is refused. ``sequence_length``
     values fed with ``variable_length=True`` must be >= 1.
     """
-    c = network_config(arch, **settings)
-    D_input, D_label, num_units, n_ff, n_layers = c.D_input, c.D_label, c.num_units, c.n_ff, c.n_layers
-    cell, cell_b, merge, stacking = c.cell, c.cell_b, c.merge, c.stacking
+    c = network_config(arch, **settings)  # every setting checked, before any graph op
+    D_input, D_label, num_units = c.D_input, c.D_label, c.num_units
+    cell, cell_b, merge, n_layers, n_ff, stacking = (c.cell, c.cell_b, c.merge, c.n_layers,
+                                                     c.n_ff, c.stacking)
 
     inputs = tf.compat.v1.placeholder(tf.float32, [None, None, D_input], name="inputs")
     labels = tf.compat.v1.placeholder(tf.float32, [None, D_label], name="labels")
