@@ -48,7 +48,7 @@ def blog_seconds_per_epoch(entry):
 
 def fmt(value, digits=3):
     """A loss or a time as text with ``digits`` decimals; ``None`` and NaN as ""."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or math.isnan(value):
         return ""
     return f"{value:.{digits}f}"
 
