@@ -23,7 +23,6 @@ def test_unfused_bench_cell_equals_gru_cell(sess, randomize, rng):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_bench_quick_prints_table(capsys):
     status = main(["bench", "--quick", "--num-units", "8", "--steps", "6",
                    "--batch-sizes", "2", "--repeats", "1", "--variants", "unfused,fast"])

@@ -24,7 +24,6 @@ def trained(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_train_prints_the_tutorial_lines_and_the_tensorboard_command(trained, capsys):
     data, logdir, _ = trained
     code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1", "--logdir",
@@ -35,7 +34,6 @@ def test_train_prints_the_tutorial_lines_and_the_tensorboard_command(trained, ca
     assert f"tensorboard --logdir {logdir}" in out
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_evaluate_and_predict(trained, capsys, tmp_path):
     data, _, run_dir = trained
@@ -52,7 +50,6 @@ def test_evaluate_and_predict(trained, capsys, tmp_path):
     assert "exists" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_compare_reports_beside_the_blog(trained, capsys):
     _, _, run_dir = trained
@@ -102,7 +99,6 @@ def test_user_errors_give_one_line_and_status_2(argv, message, capsys, tmp_path,
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_resume_accepts_the_flags_of_the_original_run(trained, capsys):
     data, logdir, run_dir = trained
     # the same command line as the run in `trained`, with --resume and one epoch more
@@ -115,7 +111,6 @@ def test_resume_accepts_the_flags_of_the_original_run(trained, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_existing_run_name_is_refused(trained, capsys):
     data, logdir, _ = trained
     code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1",
@@ -123,7 +118,6 @@ def test_existing_run_name_is_refused(trained, capsys):
     assert code == 2 and "already exists" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_module_entry_point_without_traceback(tmp_path):
     out = subprocess.run([sys.executable, "-m", "tf1_birnn", "train", "--data",
@@ -133,7 +127,6 @@ def test_module_entry_point_without_traceback(tmp_path):
     assert "nope.npz" in out.stderr and "Traceback" not in out.stderr
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_resume_refuses_new_settings_and_predict_checks_the_index(trained, capsys):
     data, logdir, run_dir = trained
@@ -148,7 +141,6 @@ def test_resume_refuses_new_settings_and_predict_checks_the_index(trained, capsy
     assert "--utterance must be in 0..7; got 99" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_resume_refuses_other_data_and_bad_seeds_leave_no_folder(trained, tmp_path, capsys):
     data, logdir, _ = trained

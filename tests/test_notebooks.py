@@ -73,7 +73,6 @@ def test_committed_outputs(name):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_notebook_runs_tiny(name, tmp_path):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)

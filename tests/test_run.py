@@ -19,7 +19,6 @@ def quiet(*_):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_an_existing_run_is_never_overwritten(tmp_path):
     X, Y = tiny_corpus(n=6)
     config = preset_config("quick", num_units=8, epochs=1)
@@ -30,7 +29,6 @@ def test_an_existing_run_is_never_overwritten(tmp_path):
     assert sorted(os.listdir(tmp_path / "r")) == before
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_resume_continues_the_curve(tmp_path):
     X, Y = tiny_corpus(n=6)
@@ -50,7 +48,6 @@ def test_resume_continues_the_curve(tmp_path):
     assert tf.train.latest_checkpoint(part).endswith("model.ckpt-3")
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     data = tiny_npz(tmp_path / "tiny.npz", n=12)
@@ -91,7 +88,6 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     assert [e.step for e in steps.Scalars("loss/train_step")] == list(range(total * 10))
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
     from tf1_birnn.training.summaries import RunWriter

@@ -25,7 +25,6 @@ def run_dir(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_event_files_hold_scalars_histograms_graph_and_images(run_dir):
     acc = EventAccumulator(run_dir, size_guidance={"scalars": 0, "histograms": 0, "images": 0})
     acc.Reload()
@@ -71,7 +70,6 @@ def _get_json(url):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_tensorboard_server_serves_the_run(run_dir):
     logdir, port = str(run_dir).rsplit("/", 1)[0], _free_port()
     cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir, "--host", "127.0.0.1",
@@ -98,7 +96,6 @@ def test_tensorboard_server_serves_the_run(run_dir):
         proc.wait(timeout=30)
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_read_scalars_gives_the_history(run_dir):
     from tf1_birnn.training.summaries import read_scalars

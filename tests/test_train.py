@@ -74,7 +74,6 @@ def test_one_utterance_network_refuses_a_batch():
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_same_seed_same_losses(tmp_path):
     X, Y = tiny_corpus(n=8)
     lines = {}
@@ -90,7 +89,6 @@ def test_same_seed_same_losses(tmp_path):
     assert other != lines["a"]
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_printed_losses_are_means_over_the_real_counts(tmp_path):
     X, Y = tiny_corpus(n=9)  # 9 utterances: 1 test, 8 train (not 20 and 83)
@@ -108,7 +106,6 @@ def test_printed_losses_are_means_over_the_real_counts(tmp_path):
     assert history[0]["train"] == pytest.approx(np.mean(per_utt), rel=1e-5)
 
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_divergence_stops_the_run_and_keeps_no_bad_checkpoint(tmp_path):
     X, Y = tiny_corpus(n=6)
