@@ -82,14 +82,14 @@ def randomize(rng):
 def shared_reference_dir():
     """The folder of the tutorial's reference files (``original_Y.npy``, ...), not shipped.
 
-    ``$TF1_BIRNN_REFERENCE`` if set, else ``../shared/reference`` beside the checkout, else
-    ``/work/shared/reference``; tests that need a file there skip when it is absent.
+    ``$TF1_BIRNN_REFERENCE`` if set, else ``shared/reference`` inside the checkout, else
+    ``../shared/reference`` beside it; tests that need a file there skip when it is absent.
     """
     import pathlib
-    candidates = [os.environ.get("TF1_BIRNN_REFERENCE"),
-                  pathlib.Path(__file__).resolve().parents[2] / "shared" / "reference",
-                  "/work/shared/reference"]
+    repo = pathlib.Path(__file__).resolve().parents[1]
+    candidates = [os.environ.get("TF1_BIRNN_REFERENCE"), repo / "shared" / "reference",
+                  repo.parent / "shared" / "reference"]
     for c in candidates:
         if c and pathlib.Path(c).is_dir():
             return pathlib.Path(c)
-    return pathlib.Path(candidates[1])
+    return pathlib.Path(candidates[-1])

@@ -1,4 +1,5 @@
 """The ``tf1-birnn`` command line: the main job's companions and every user error."""
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ def trained(tmp_path_factory):
     return data, logdir, os.path.join(logdir, "t")
 
 
+@pytest.mark.slow
 def test_train_prints_the_tutorial_lines_and_the_tensorboard_command(trained, capsys):
     data, logdir, _ = trained
     code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1", "--logdir",
@@ -32,6 +34,7 @@ def test_train_prints_the_tutorial_lines_and_the_tensorboard_command(trained, ca
     assert f"tensorboard --logdir {logdir}" in out
 
 
+@pytest.mark.slow
 def test_evaluate_and_predict(trained, capsys, tmp_path):
     data, _, run_dir = trained
     assert main(["evaluate", run_dir]) == 0
@@ -47,6 +50,7 @@ def test_evaluate_and_predict(trained, capsys, tmp_path):
     assert "exists" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_compare_reports_beside_the_blog(trained, capsys):
     _, _, run_dir = trained
     assert main(["compare", run_dir]) == 0
@@ -94,6 +98,19 @@ def test_user_errors_give_one_line_and_status_2(argv, message, capsys, tmp_path,
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 2
 
 
+@pytest.mark.slow
+def test_resume_accepts_the_flags_of_the_original_run(trained, capsys):
+    data, logdir, run_dir = trained
+    # the same command line as the run in `trained`, with --resume and one epoch more
+    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "3", "--preset", "quick",
+                 "--logdir", logdir, "--run-name", "t", "--no-progress", "--resume"])
+    assert code == 0, capsys.readouterr().err
+    assert "resuming" in capsys.readouterr().out
+    with open(os.path.join(run_dir, "history.json"), encoding="utf-8") as f:
+        assert [e["epoch"] for e in json.load(f)["epochs"]] == [0, 1, 2]
+
+
+@pytest.mark.slow
 def test_existing_run_name_is_refused(trained, capsys):
     data, logdir, _ = trained
     code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1",
@@ -101,6 +118,7 @@ def test_existing_run_name_is_refused(trained, capsys):
     assert code == 2 and "already exists" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_module_entry_point_without_traceback(tmp_path):
     out = subprocess.run([sys.executable, "-m", "tf1_birnn", "train", "--data",
                           str(tmp_path / "nope.npz")], capture_output=True, text=True,
@@ -109,14 +127,21 @@ def test_module_entry_point_without_traceback(tmp_path):
     assert "nope.npz" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_resume_refuses_new_settings_and_predict_checks_the_index(trained, capsys):
     data, logdir, run_dir = trained
-    code = main(["train", "--resume", "--run-name", "t", "--logdir", logdir, "--preset", "blog"])
-    assert code == 2 and "only --epochs may change (got --preset)" in capsys.readouterr().err
+    code = main(["train", "--resume", "--run-name", "t", "--logdir", logdir, "--preset", "blog",
+                 "--num-units", "8", "--cell-b", "none", "--seed", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "only --epochs may change" in err
+    # every real difference, with the value given and the saved one; not the equal ones
+    assert "--preset 'blog' (saved: 'quick')" in err and "--cell-b 'none' (saved: 'gru')" in err
+    assert "--num-units" not in err and "--seed" not in err
     assert main(["predict", run_dir, "--utterance", "99"]) == 2
     assert "--utterance must be in 0..7; got 99" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_data_and_bad_seeds_leave_no_folder(trained, tmp_path, capsys):
     data, logdir, _ = trained
     other = tiny_npz(tmp_path / "other.npz", n=8, seed=1)

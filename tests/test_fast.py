@@ -3,7 +3,7 @@
 Both paths run on the SAME cell objects (same variables), so outputs and the gradients of a
 random projection of the outputs w.r.t. ``W_x``/``W_h``/``b`` of both cells, the initial states
 and the input must agree to float32 round-off. The faithful path itself is checked against
-the NumPy reference in ``tests/test_rnn.py``. The last tests run ``tf1-birnn bench --quick``.
+the NumPy reference in ``tests/test_rnn.py``.
 """
 import numpy as np
 import pytest
@@ -14,7 +14,6 @@ from tf1_birnn.core.initializers import orthogonal_initializer
 from tf1_birnn.core.rnn import RNN
 
 T, N, D_IN, D_CELL = 5, 3, 4, 6
-CELLS = {"gru": GRUcell, "lstm": LSTMcell}
 
 
 def _build(rng, fw, bw, D_b=D_CELL, h_act=tf.tanh):
@@ -98,35 +97,6 @@ def test_fast_network_matches_faithful(rng):
             results.append(sess.run([net.loss] + grads, feed))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-
-
-def test_unfused_bench_cell_equals_gru_cell(sess, randomize, rng):
-    """The bench's LV1-style cell (one matmul per gate) computes ``GRUcell.Step``."""
-    from tf1_birnn.tools.bench import UnfusedGRUcell
-    x = tf.constant(rng.standard_normal((T, N, D_IN)).astype(np.float32))
-    cell = UnfusedGRUcell(x, D_IN, D_CELL, orthogonal_initializer)
-    h = tf.constant(rng.standard_normal((N, D_CELL)).astype(np.float32))
-    unfused, fused = cell.Step(h, x[0]), GRUcell.Step(cell, h, x[0])
-    randomize(sess, cell.variables())
-    a, b = sess.run([unfused, fused])
-    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-
-
-def test_bench_quick_prints_table(capsys):
-    from tf1_birnn.tools.cli import main
-    status = main(["bench", "--quick", "--num-units", "8", "--steps", "6",
-                   "--batch-sizes", "2", "--repeats", "1", "--variants", "unfused,fast"])
-    out = capsys.readouterr().out
-    assert status == 0
-    assert "| variant | batch | train frames/s" in out
-    assert "| unfused | 2 |" in out and "| fast | 2 |" in out
-    assert "matmul peak" in out
-
-
-def test_bench_rejects_unknown_variant(capsys):
-    from tf1_birnn.tools.cli import main
-    assert main(["bench", "--quick", "--variants", "fast,avg"]) == 2
-    assert "avg" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("reverse", [False, True])

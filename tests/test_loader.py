@@ -12,15 +12,12 @@ from tf1_birnn.data.loader import (DataError, UnsafePickleError, check_corpus, c
                               load_original, read_object_npy, save_npz)
 
 from conftest import shared_reference_dir
+from tiny import tiny_corpus
 
 REFERENCE_Y = shared_reference_dir() / "original_Y.npy"
 
 
-def tiny_corpus(lengths=(5, 3, 7), d_input=39, d_label=24, seed=0):
-    rng = np.random.default_rng(seed)
-    X = [rng.normal(size=(n, d_input)).astype(np.float32) for n in lengths]
-    Y = [rng.normal(size=(n, d_label)).astype(np.float32) for n in lengths]
-    return X, Y
+LENGTHS = (5, 3, 7)  # frames of the three utterances of tiny_corpus(lengths=LENGTHS)
 
 
 def save_object_npy(path, arrays):
@@ -55,7 +52,7 @@ class EvalCall:
 
 
 def test_object_npy_round_trip(tmp_path):
-    X, Y = tiny_corpus()
+    X, Y = tiny_corpus(lengths=LENGTHS)
     save_object_npy(tmp_path / "X.npy", X)
     save_object_npy(tmp_path / "Y.npy", Y)
     X2, Y2 = load_original(tmp_path / "X.npy", tmp_path / "Y.npy")
@@ -108,7 +105,7 @@ def test_missing_and_malformed_files_name_the_path(tmp_path):
 
 
 def test_npz_round_trip_and_overwrite(tmp_path):
-    X, Y = tiny_corpus()
+    X, Y = tiny_corpus(lengths=LENGTHS)
     path = tmp_path / "corpus.npz"
     save_npz(path, X, Y)
     X2, Y2 = load_npz(path)
@@ -123,7 +120,7 @@ def test_npz_round_trip_and_overwrite(tmp_path):
 
 
 def test_convert(tmp_path):
-    X, Y = tiny_corpus()
+    X, Y = tiny_corpus(lengths=LENGTHS)
     save_object_npy(tmp_path / "X.npy", X)
     save_object_npy(tmp_path / "Y.npy", Y)
     out = tmp_path / "out.npz"
@@ -135,7 +132,7 @@ def test_convert(tmp_path):
 
 
 def corrupt(kind):
-    X, Y = tiny_corpus()
+    X, Y = tiny_corpus(lengths=LENGTHS)
     if kind == "x_columns":
         X[1] = X[1][:, :38]
     elif kind == "y_columns":
@@ -171,12 +168,12 @@ def test_check_corpus_names_source_and_utterance(kind, message):
 
 
 def test_check_corpus_counts_and_dims():
-    X, Y = tiny_corpus()
+    X, Y = tiny_corpus(lengths=LENGTHS)
     with pytest.raises(DataError, match="data.npz: X has 3 utterances but Y has 2"):
         check_corpus(X, Y[:2], "data.npz")
     with pytest.raises(DataError, match="no utterances"):
         check_corpus([], [], "data.npz")
-    X, Y = tiny_corpus(d_input=13, d_label=8)
+    X, Y = tiny_corpus(lengths=LENGTHS, D_input=13, D_label=8)
     check_corpus(X, Y, "small", d_input=13, d_label=8)
 
 

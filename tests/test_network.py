@@ -43,11 +43,23 @@ def test_output_shapes(sess, rng, kw, n_rnn_layers):
 
 
 def test_lv1_is_one_forward_layer_without_dense_layers(sess):
-    net = build_network(arch="lv1", cell="lstm", n_ff=3, n_layers=4, L2_penalty=0.5, **TINY)
+    net = build_network(arch="lv1", cell="lstm", **TINY)
     (fcell, bcell), = net.cells
     assert bcell is None and fcell.type == "lstm" and fcell.D_input == D_INPUT
     assert sorted(net.weights) == ["output/W", "output/b"]
-    assert net.config["L2_penalty"] == 0.0
+    assert net.config["L2_penalty"] == 0.0 and net.config["n_ff"] == 0
+
+
+@pytest.mark.parametrize("arch, arg, value", [
+    ("lv1", "n_ff", 3), ("lv1", "n_layers", 4), ("lv1", "L2_penalty", 0.5), ("lv1", "cell_b", "gru"),
+    ("ff", "cell", "lstm"), ("ff", "merge", "concat"),
+])
+def test_settings_a_network_has_no_use_for_are_refused(sess, arch, arg, value):
+    with pytest.raises(ValueError, match=f"the {arch} network has no use for {arg}; "
+                                         f"got {arg}={value!r}"):
+        build_network(arch=arch, **{arg: value}, **TINY)
+    assert tf.compat.v1.global_variables() == []  # checked before the graph is built
+    build_network(arch="lv1", cell_b=None, n_ff=0, **TINY)  # their own values are accepted
 
 
 def test_ff_has_no_rnn(sess):
@@ -107,10 +119,9 @@ def test_rows_line_up_with_labels_for_several_utterances(sess, rng):
         np.testing.assert_allclose(out[k], alone, atol=1e-5)
 
 
-@pytest.mark.parametrize("arch", ["birnn", "lv1"])
-def test_variable_length_loss_is_mean_of_utterance_losses(sess, rng, arch):
-    net = build_network(arch=arch, cell="lstm", cell_b="gru", n_ff=1, variable_length=True,
-                        **TINY)
+@pytest.mark.parametrize("kw", [dict(arch="birnn", cell_b="gru", n_ff=1), dict(arch="lv1")])
+def test_variable_length_loss_is_mean_of_utterance_losses(sess, rng, kw):
+    net = build_network(cell="lstm", variable_length=True, **kw, **TINY)
     sess.run(tf.compat.v1.global_variables_initializer())
     lengths, n_steps = [6, 2, 4], 6
     x, y = _data(rng, n_samples=3, n_steps=n_steps)
@@ -221,7 +232,7 @@ def _check_gradients(sess, loss, feed, rng, load, per_variable=True, eps=1e-2, r
     (dict(arch="birnn", cell="lstm", cell_b="gru", merge="mul", n_layers=2, n_ff=0), False),
 ], ids=["birnn-gru", "birnn-lstm-varlen", "lv1-lstm", "birnn-mixed-2layers"])
 def test_gradients_match_finite_differences(sess, rng, randomize, loader, kw, per_variable):
-    kw = dict(dict(n_ff=1), **kw)
+    kw = dict(dict(n_ff=0 if kw["arch"] == "lv1" else 1), **kw)
     net = build_network(**TINY, **kw)
     randomize(sess, scale=0.4)
     x, y = _data(rng, n_samples=2, n_steps=5)

@@ -72,6 +72,7 @@ def test_committed_outputs(name):
                    for o in outputs), f"{name} carries no plot"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_notebook_runs_tiny(name, tmp_path):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)

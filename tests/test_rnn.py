@@ -6,11 +6,10 @@ import pytest
 import tensorflow as tf
 
 import reference
-from tf1_birnn.core.cells import GRUcell, LSTMcell
+from tiny import CELLS
 from tf1_birnn.core.initializers import orthogonal_initializer
 from tf1_birnn.core.rnn import MERGE_MODES, RNN
 
-CELLS = {"lstm": LSTMcell, "gru": GRUcell}
 N_STEPS, D_INPUT, D_CELL = 7, 3, 4
 LENGTHS = [7, 4, 1, 5]  # one full, the rest padded
 ATOL = 2e-5

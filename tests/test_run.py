@@ -18,6 +18,7 @@ def quiet(*_):
     pass
 
 
+@pytest.mark.slow
 def test_an_existing_run_is_never_overwritten(tmp_path):
     X, Y = tiny_corpus(n=6)
     config = preset_config("quick", num_units=8, epochs=1)
@@ -28,6 +29,7 @@ def test_an_existing_run_is_never_overwritten(tmp_path):
     assert sorted(os.listdir(tmp_path / "r")) == before
 
 
+@pytest.mark.slow
 def test_resume_continues_the_curve(tmp_path):
     X, Y = tiny_corpus(n=6)
     whole = train_run(preset_config("quick", num_units=8, epochs=3), X, Y, str(tmp_path),
@@ -86,6 +88,7 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     assert [e.step for e in steps.Scalars("loss/train_step")] == list(range(total * 10))
 
 
+@pytest.mark.slow
 def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
     from tf1_birnn.training.summaries import RunWriter
     X, Y = tiny_corpus(n=6)  # 1 test, 5 train utterances: 5 Adam steps per epoch

@@ -81,6 +81,7 @@ def test_labels_are_positions_with_deltas(corpus):
         np.testing.assert_allclose(y[:, 16:], deltas(d), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_deterministic_and_seed_dependent(corpus):
     X, Y = corpus
     X2, Y2 = synthetic_corpus(seed=0)

@@ -73,6 +73,7 @@ def test_one_utterance_network_refuses_a_batch():
         train_epoch(sess, net, pairs, np.random.default_rng(0), batch_size=2, show_progress=False)
 
 
+@pytest.mark.slow
 def test_same_seed_same_losses(tmp_path):
     X, Y = tiny_corpus(n=8)
     lines = {}
@@ -88,6 +89,7 @@ def test_same_seed_same_losses(tmp_path):
     assert other != lines["a"]
 
 
+@pytest.mark.slow
 def test_printed_losses_are_means_over_the_real_counts(tmp_path):
     X, Y = tiny_corpus(n=9)  # 9 utterances: 1 test, 8 train (not 20 and 83)
     run_dir = train_run(tiny_config(epochs=1), X, Y, str(tmp_path), "r", out=lambda *_: None,
@@ -104,6 +106,7 @@ def test_printed_losses_are_means_over_the_real_counts(tmp_path):
     assert history[0]["train"] == pytest.approx(np.mean(per_utt), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_divergence_stops_the_run_and_keeps_no_bad_checkpoint(tmp_path):
     X, Y = tiny_corpus(n=6)
     with pytest.raises(TrainingDiverged, match="learning-rate"):

@@ -1,8 +1,10 @@
 """Argument checks shared by the package: each raises ``ValueError`` naming the argument,
 the value received and what was expected, before any graph is built."""
+import argparse
+import math
 import numbers
 
-__all__ = ["UsageError", "check_size", "check_choice"]
+__all__ = ["UsageError", "check_size", "check_choice", "positive_int", "positive_float"]
 
 
 class UsageError(ValueError):
@@ -21,3 +23,25 @@ def check_choice(value, name, choices):
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; "
                          f"got {value!r}")
+
+
+def positive_int(text):
+    """A command-line flag's text as an integer > 0 (``argparse.ArgumentTypeError`` if not)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def positive_float(text):
+    """A command-line flag's text as a finite number > 0 (``argparse.ArgumentTypeError`` if not)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}")
+    return value

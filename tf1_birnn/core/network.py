@@ -24,20 +24,18 @@ Where this differs from the tutorial:
   rebuilds exactly that for comparison;
 - with ``merge='concat'`` the next layer takes ``2*num_units`` inputs.
 """
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import tensorflow as tf
 
 from .cells import GRUcell, LSTMcell
-from .checks import check_choice, check_size
+from .config import ARCHS, network_config
 from .initializers import bias_init, orthogonal_initializer, weight_init
-from .rnn import RNN, check_merge
+from .rnn import RNN
 
 __all__ = ["Network", "build_network", "ARCHS", "CELLS"]
 
-ARCHS = ("birnn", "lv1", "ff")
 CELLS = {"gru": GRUcell, "lstm": LSTMcell}
-STACKING = ("true", "tutorial")
 
 
 @dataclass
@@ -54,7 +52,7 @@ class Network:
     sequence_length: tf.Tensor = None  # [n_samples]; defaults to full lengths unless variable_length
     cells: list = field(default_factory=list)  # the RNN cells, layer by layer (fw, bw)
     weights: dict = field(default_factory=dict)  # name -> dense weight or bias variable
-    config: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)  # the NetworkConfig it was built from
 
 
 def _dense(x, D_in, D_out, name, weights):
@@ -66,43 +64,25 @@ def _dense(x, D_in, D_out, name, weights):
     return tf.matmul(x, W) + b
 
 
-def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell=None,
-                  cell_b="gru", merge="sum", n_layers=1, n_ff=2, stacking="true",
-                  learning_rate=7e-5, L2_penalty=1e-4, fast=False, variable_length=False):
+def build_network(arch="birnn", **settings):
     """Build ``arch`` in the default graph and return a ``Network``.
 
-    ``cell``/``cell_b``: 'gru' or 'lstm' for the forward/backward direction (``cell`` defaults
-    to 'lstm' for 'lv1' and 'gru' otherwise; ``cell_b=None`` makes the RNN layers
-    unidirectional); ``sequence_length`` values fed with ``variable_length`` must be >= 1; ``n_layers``: stacked RNN layers; ``n_ff``: ReLU
-    layers before and after them; ``fast``: use the fast ``RNN`` path.
+    ``settings`` are the fields of ``tf1_birnn.core.config.NetworkConfig`` (their help says
+    what each is for), checked before the graph is built; ``arch``'s own defaults
+    (``ARCH_SETTINGS``: the 'lv1' network is one LSTM layer, no ReLU layers, no L2) fill what
+    is not given, and a setting that ``arch`` has no use for is refused. ``sequence_length``
+    values fed with ``variable_length=True`` must be >= 1.
     """
-    check_choice(arch, "arch", ARCHS)
-    if cell is None:
-        cell = "lstm" if arch == "lv1" else "gru"
-    for value, name in ((D_input, "D_input"), (D_label, "D_label"), (num_units, "num_units"),
-                        (n_layers, "n_layers")):
-        check_size(value, name)
-    check_size(n_ff, "n_ff", minimum=0)
-    check_choice(cell, "cell", tuple(CELLS))
-    if cell_b is not None:
-        check_choice(cell_b, "cell_b", tuple(CELLS))
-    check_merge(merge)
-    check_choice(stacking, "stacking", STACKING)
-    for value, name in ((learning_rate, "learning_rate"), (L2_penalty, "L2_penalty")):
-        if not isinstance(value, (int, float)) or value < 0 or value != value:
-            raise ValueError(f"{name} must be a non-negative number; got {value!r}")
-    if arch == "lv1":
-        n_ff, n_layers, cell_b, L2_penalty = 0, 1, None, 0.0
-    config = dict(arch=arch, D_input=D_input, D_label=D_label, num_units=num_units,
-                  cell=cell, cell_b=cell_b, merge=merge, n_layers=n_layers, n_ff=n_ff,
-                  stacking=stacking, learning_rate=learning_rate, L2_penalty=L2_penalty,
-                  fast=fast, variable_length=variable_length)
+    c = network_config(arch, **settings)  # every setting checked, before any graph op
+    D_input, D_label, num_units = c.D_input, c.D_label, c.num_units
+    cell, cell_b, merge, n_layers, n_ff, stacking = (c.cell, c.cell_b, c.merge, c.n_layers,
+                                                     c.n_ff, c.stacking)
 
     inputs = tf.compat.v1.placeholder(tf.float32, [None, None, D_input], name="inputs")
     labels = tf.compat.v1.placeholder(tf.float32, [None, D_label], name="labels")
     drop_keep_rate = tf.compat.v1.placeholder(tf.float32, name="dropout_keep")  # keep rate
     n_samples, n_steps = tf.shape(inputs)[0], tf.shape(inputs)[1]
-    if variable_length:
+    if c.variable_length:
         sequence_length = tf.compat.v1.placeholder(tf.int32, [None], name="sequence_length")
     else:  # every utterance full length unless fed: evaluation feeds it to batch utterances
         sequence_length = tf.compat.v1.placeholder_with_default(
@@ -127,7 +107,7 @@ def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell=Non
                 if cell_b is not None:
                     with tf.name_scope("bw"):
                         bcell = CELLS[cell_b](layer_in, D_in, num_units, orthogonal_initializer)
-                out = RNN(fcell, bcell, merge, sequence_length=sequence_length, fast=fast)
+                out = RNN(fcell, bcell, merge, sequence_length=sequence_length, fast=c.fast)
             cells.append((fcell, bcell))
             D_out = 2 * num_units if (bcell is not None and merge == "concat") else num_units
             if stacking == "true":
@@ -151,15 +131,15 @@ def build_network(arch="birnn", D_input=39, D_label=24, num_units=1024, cell=Non
     frames = tf.cast(sequence_length, tf.float32) * D_label
     # each utterance's MSE on its real frames `[n_samples]`
     per_utterance_loss = tf.reduce_sum(sq * mask[:, :, None], axis=[1, 2]) / frames
-    if variable_length:
+    if c.variable_length:
         loss = tf.reduce_mean(per_utterance_loss)
     else:
         loss = tf.reduce_mean((output - labels) ** 2)  # the tutorial's loss
     dense_W = [v for k, v in weights.items() if k.endswith("/W")]
     L2_total = tf.add_n([tf.nn.l2_loss(W) for W in dense_W])
-    train_step = tf.compat.v1.train.AdamOptimizer(learning_rate).minimize(
-        loss + L2_penalty * L2_total)
+    train_step = tf.compat.v1.train.AdamOptimizer(c.learning_rate).minimize(
+        loss + c.L2_penalty * L2_total)
     return Network(inputs=inputs, labels=labels, drop_keep_rate=drop_keep_rate, output=output,
                    loss=loss, per_utterance_loss=per_utterance_loss, train_step=train_step,
                    L2_total=L2_total, sequence_length=sequence_length, cells=cells,
-                   weights=weights, config=config)
+                   weights=weights, config=asdict(c))

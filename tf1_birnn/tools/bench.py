@@ -114,9 +114,9 @@ def _measure_tf(config):
             inputs, labels, keep, output, train_step = tf_peer_network(U)
         else:
             from ..core import network
-            if variant == "unfused":  # registered in this child process only
-                network.CELLS["gru_unfused"] = UnfusedGRUcell
-            cell = {"unfused": "gru_unfused"}.get(variant, variant.partition("-")[2] or "gru")
+            if variant == "unfused":  # 'gru' is the unfused cell in this child process only
+                network.CELLS["gru"] = UnfusedGRUcell
+            cell = variant.partition("-")[2] or "gru"  # e.g. 'fast-lstm' -> 'lstm'
             net = network.build_network("birnn", num_units=U, cell=cell, cell_b=cell,
                                         fast=variant.startswith("fast"))
             inputs, labels, keep, output, train_step = (

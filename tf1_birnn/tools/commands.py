@@ -1,41 +1,21 @@
 """``tf1-birnn train | evaluate | predict | convert``: the main job and its companions."""
-import argparse
 import os
 import sys
 
 import numpy as np
 
-from ..core.checks import UsageError
+from ..core.checks import UsageError, positive_float, positive_int
 from ..data import loader
 from ..data.helpers import data_prer, train_test_split
 from ..data.source import DataSource
+from ..training.config import (DEFAULT_PRESET, PRESETS, check_resume, flag_fields, flag_name,
+                               preset_config)
 from ..training.plot import trajectory_image, write_png
-from ..training.run import (PRESETS, check_new_run, last_checkpoint, open_run,
-                  preset_config, restore_newest, train_run)
+from ..training.run import check_new_run, last_checkpoint, open_run, restore_newest, train_run
 from ..training.loop import evaluate, predict_utterance, TrainingDiverged
 
 __all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
-           "positive_int", "positive_float"]
-
-
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return value
-
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}")
-    return value
+           "add_config_args", "positive_int", "positive_float"]
 
 
 def add_data_args(p):
@@ -79,23 +59,46 @@ def load_data(data):
     return DataSource.from_json(data).load()
 
 
+def _shown_default(name):
+    """``name``'s default under the default preset, and where another preset differs."""
+    values = {p: getattr(preset_config(p), name) for p in PRESETS}
+    def shown(v):
+        return "none" if v is None else f"{v:g}" if isinstance(v, float) else f"{v}"
+    if name == "preset":
+        return f"default: {DEFAULT_PRESET}"
+    others = {}
+    for p, v in values.items():
+        if v != values[DEFAULT_PRESET]:
+            others.setdefault(shown(v), []).append(p)
+    return "; ".join([f"default: {shown(values[DEFAULT_PRESET])}"]
+                     + [f"{', '.join(ps)}: {v}" for v, ps in others.items()])
+
+
+def add_config_args(p):
+    """One flag per ``RunConfig`` field marked ``flag``, with its help and shown defaults
+    (``None`` when not given, so that presets and ``--resume`` see what was given)."""
+    g = p.add_argument_group("settings (tf1_birnn.training.config.RunConfig)")
+    for f in sorted(flag_fields(), key=lambda f: f.name != "preset"):  # --preset first
+        text = f"{f.metadata['help']} ({_shown_default(f.name)})"
+        if f.type is bool:
+            g.add_argument(flag_name(f.name), action="store_true", default=None, help=text)
+        else:
+            g.add_argument(flag_name(f.name), type=f.metadata["parse"] or str, help=text,
+                           choices=f.metadata["choices"], default=None,
+                           metavar=None if f.metadata["choices"] else "N")
+
+
+def _given_settings(args):
+    """The ``RunConfig`` settings named on the command line (name -> value)."""
+    return {f.name: getattr(args, f.name) for f in flag_fields()
+            if getattr(args, f.name) is not None}
+
+
 def register(sub):
     p = sub.add_parser("train", help="train a network (default: the quick preset on the "
                        "embedded corpus)", description="Train the tutorial's network and log "
                        "the run to TensorBoard.")
-    p.add_argument("--preset", choices=tuple(PRESETS),
-                   help="quick (default, ~3 min on 2 cores), blog (the tutorial's LV2), "
-                        "lv1 (LSTM network), ff (feedforward), stacked (two BiRNN layers)")
-    p.add_argument("--epochs", type=positive_int)
-    p.add_argument("--num-units", type=positive_int)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--learning-rate", type=positive_float)
-    p.add_argument("--cell", choices=("gru", "lstm"), help="forward cell")
-    p.add_argument("--cell-b", choices=("gru", "lstm", "none"), help="backward cell")
-    p.add_argument("--merge", choices=("sum", "concat", "mul", "ave"))
-    p.add_argument("--batch-size", type=positive_int,
-                   help="utterances per Adam step (1 = the tutorial)")
-    p.add_argument("--fast", action="store_true", default=None, help="use the fast RNN path")
+    add_config_args(p)
     p.add_argument("--logdir", default="logs", help="where runs go (default: logs)")
     p.add_argument("--run-name", help="folder name of the run (default: <preset>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run --run-name")
@@ -128,13 +131,8 @@ def run_train(args):
     if args.resume:
         if not args.run_name:
             raise UsageError("--resume needs --run-name of the run to continue")
-        changed = [name for name in ("preset", "num_units", "seed", "learning_rate", "cell",
-                                     "cell_b", "merge", "batch_size", "fast")
-                   if getattr(args, name) is not None]
-        if changed:
-            raise UsageError("--resume continues a run with its saved settings; only --epochs "
-                             f"may change (got --{changed[0].replace('_', '-')})")
         saved, _ = open_run(os.path.join(args.logdir, args.run_name))
+        check_resume(saved, _given_settings(args))
         saved_data = DataSource.from_json(saved.data)
         if _data_given(args) and describe_data(args) != saved_data:
             raise UsageError(f"--resume continues a run on its saved data "
@@ -144,13 +142,13 @@ def run_train(args):
     else:
         data = describe_data(args)
         check_new_run(args.logdir, args.run_name)  # before the data is loaded
-        settings = dict(num_units=args.num_units, seed=args.seed,
-                        learning_rate=args.learning_rate, cell=args.cell, cell_b=args.cell_b,
-                        merge=args.merge, batch_size=args.batch_size, fast=args.fast)
-        preset_config(args.preset or "quick", **settings)  # check the settings first
+        settings = _given_settings(args)
+        preset = settings.pop("preset", DEFAULT_PRESET)
+        preset_config(preset, **settings)  # check the settings first
         X, Y = data.load()
-        config = preset_config(args.preset or "quick", data=data.to_json(), D_input=int(X[0].shape[1]),
-                               D_label=int(Y[0].shape[1]), **settings)
+        config = preset_config(preset, **dict(settings, data=data.to_json(),
+                                              D_input=int(X[0].shape[1]),
+                                              D_label=int(Y[0].shape[1])))
     try:
         run_dir = train_run(config, X, Y, args.logdir, args.run_name, args.resume,
                             show_progress=not args.no_progress, epochs=args.epochs)

@@ -38,8 +38,8 @@ from dataclasses import replace
 import tensorflow as tf
 
 from ..core.checks import UsageError
+from .blog import blog_figure, blog_match, blog_results, blog_seconds_per_epoch, fmt
 from .commands import add_data_args, cut_data, describe_data, positive_float, positive_int
-from .compare import blog_results, blog_seconds_per_epoch
 from ..data.helpers import data_prer, train_test_split
 from ..data.source import DataSource
 from ..training.run import build_session, last_checkpoint, open_run, preset_config, train_run
@@ -196,22 +196,11 @@ def _check_same_plan(root, model, config):
                              f"command has {key}={getattr(config, key)!r}: choose another --name")
 
 
-def _blog_figures():
-    """model -> the blog's figure as a short text (original data, 1024 units)."""
-    blog = blog_results()
-    lv1, lv2 = blog["lv1_lstm"], blog["lv2_bigru"]
-    two = blog["text_claims"]["two_layer_bigru"]
-    lv2_sec = blog_seconds_per_epoch(lv2)
-    last1, last2 = lv1["curve"][-1], lv2["curve"][-1]
-    return {
-        "ff": "no figure (\"much better than feedforward\")",
-        "lv1": f"{lv1['epochs']} epochs: {last1['train']:.3f} / {last1['test']:.3f}, "
-               f"{lv1['seconds_for_all_epochs']:.0f} s",
-        "lv2": f"{lv2['epochs']} epochs: {last2['train']:.3f} / {last2['test']:.3f}, "
-               f"{lv2_sec:.0f} s/epoch",
-        "stacked": f"epoch {two['epoch']}: {two['train']:.3f} / {two['test']:.3f} (text)",
-        "stacked_tutorial": "the text does not say which stacking gave the figure above",
-    }
+def _network(model):
+    """``(arch, n_layers, stacking)`` of ``model``: what the blog's figures are matched by."""
+    preset, extra, _ = MODELS[model]
+    config = preset_config(preset, **extra)
+    return config.arch, config.n_layers, config.stacking
 
 
 def _smoothness(run_dir, test):
@@ -314,22 +303,17 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data=Dat
     return summary
 
 
-def _f(value, digits=3):
-    return "" if value is None else f"{value:.{digits}f}"
-
-
 def results_table(summary):
     """The Markdown table of ``summary`` (from ``reproduce``) beside the blog's figures."""
-    blog = _blog_figures()
     lines = ["| model | epochs | final train | final test | best test (epoch) | test after "
              "10 epochs | wall time (s/epoch) | roughness | blog (original data, 1024 units) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in summary["models"]:
         lines.append(
-            f"| {r['model']} | {r['epochs']} | {_f(r['final_train'])} | {_f(r['final_test'])} | "
-            f"{_f(r['best_test'])} ({r['best_epoch']}) | {_f(r['test_at_10'])} | "
-            f"{r['seconds']:.0f} s ({r['seconds_per_epoch']:.1f}) | {_f(r['roughness'], 2)} | "
-            f"{blog[r['model']]} |")
+            f"| {r['model']} | {r['epochs']} | {fmt(r['final_train'])} | {fmt(r['final_test'])} | "
+            f"{fmt(r['best_test'])} ({r['best_epoch']}) | {fmt(r['test_at_10'])} | "
+            f"{fmt(r['seconds'], 0)} s ({fmt(r['seconds_per_epoch'], 1)}) | {fmt(r['roughness'], 2)} | "
+            f"{blog_figure(*_network(r['model']))} |")
     by = {r["model"]: r for r in summary["models"]}
     notes = []
     if {"ff", "lv1", "lv2"} <= set(by):
@@ -340,17 +324,17 @@ def results_table(summary):
                          f"{'holds' if holds else 'does NOT hold'}.")
     if {"stacked", "lv2"} <= set(by):
         a, b = by["stacked"]["best_test"], by["lv2"]["best_test"]
-        notes.append(f"Two layers vs one: best test {a:.3f} vs {b:.3f} "
+        notes.append(f"Two layers vs one: best test {fmt(a)} vs {fmt(b)} "
                      f"({'two layers better' if a < b else 'two layers NOT better'}).")
     if {"stacked", "stacked_tutorial"} <= set(by):
         a, b = by["stacked"]["best_test"], by["stacked_tutorial"]["best_test"]
-        notes.append(f"The tutorial's stacking (layer 2 reads inputs_T): best test {b:.3f} vs "
-                     f"{a:.3f} truly stacked ({(b - a) / a:+.1%}).")
+        notes.append(f"The tutorial's stacking (layer 2 reads inputs_T): best test {fmt(b)} vs "
+                     f"{fmt(a)} truly stacked ({(b - a) / a:+.1%}).")
     real = summary["models"][0]["lag1_real"]
     notes.append("Roughness: mean |second difference| of the predicted test trajectories over "
                  f"that of the real ones (1 = as smooth as the real; real lag-1 "
-                 f"autocorrelation {real:.3f}; predicted: "
-                 + ", ".join(f"{r['model']} {r['lag1_pred']:.3f}" for r in summary["models"])
+                 f"autocorrelation {fmt(real)}; predicted: "
+                 + ", ".join(f"{r['model']} {fmt(r['lag1_pred'])}" for r in summary["models"])
                  + ").")
     return "\n".join(lines + [""] + notes)
 
@@ -363,10 +347,6 @@ def plot_curves(summary, path):
         raise UsageError("--plot needs matplotlib: pip install matplotlib") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    blog = blog_results()
-    two = blog["text_claims"]["two_layer_bigru"]
-    ref = {"lv1": blog["lv1_lstm"]["curve"], "lv2": blog["lv2_bigru"]["curve"],
-           "stacked": blog["lv2_bigru"]["curve"], "stacked_tutorial": blog["lv2_bigru"]["curve"]}
     models = summary["models"]
     fig, axes = plt.subplots(1, len(models), figsize=(3.2 * len(models), 3.4), sharey=True,
                              squeeze=False)
@@ -374,14 +354,13 @@ def plot_curves(summary, path):
         ep = [h["epoch"] + 1 for h in r["history"]]  # epochs done, for a log axis
         ax.plot(ep, [h["test"] for h in r["history"]], "C0-", label="ours test")
         ax.plot(ep, [h["train"] for h in r["history"]], "C0--", label="ours train")
-        curve = ref.get(r["model"])
-        if curve:
-            label = "blog LV2" if r["model"].startswith("stacked") else "blog"
-            ax.plot([c["epoch"] + 1 for c in curve], [c["test"] for c in curve], "C3-",
-                    label=f"{label} test", alpha=0.7)
-            ax.plot([c["epoch"] + 1 for c in curve], [c["train"] for c in curve], "C3--",
-                    label=f"{label} train", alpha=0.7)
-        if r["model"].startswith("stacked"):
+        key, entry, two = blog_match(*_network(r["model"])[:2])
+        curve, label = entry["curve"], f"blog {key.partition('_')[0].upper()}"
+        ax.plot([c["epoch"] + 1 for c in curve], [c["test"] for c in curve], "C3-",
+                label=f"{label} test", alpha=0.7)
+        ax.plot([c["epoch"] + 1 for c in curve], [c["train"] for c in curve], "C3--",
+                label=f"{label} train", alpha=0.7)
+        if two:
             ax.plot([two["epoch"] + 1] * 2, [two["test"], two["train"]], "k*",
                     label="blog 2 layers")
         ax.set_xscale("log")

@@ -1,9 +1,10 @@
-"""Training as in the tutorial: one utterance per Adam step, then the printed losses.
+"""One epoch as in the tutorial: one utterance per Adam step, then the evaluation.
 
-``train_epoch`` mirrors the tutorial's loop: shuffle the training utterances, run one Adam
-step per utterance with dropout keep rate 0.7, then evaluate with keep rate 1.0 and print
-``(k, 'train:', x, 'test:', y)``, the mean per-utterance MSE of each set. Where the tutorial
-divides by the hard-coded 83 and 20, we divide by the real number of utterances.
+``train_epoch`` mirrors the body of the tutorial's loop: shuffle the training utterances and
+run one Adam step per utterance with dropout keep rate 0.7; ``evaluate`` gives, with keep
+rate 1.0, the mean per-utterance MSE of a set, which ``tf1_birnn.training.run.train_run`` (the
+loop over epochs) prints as ``(k, 'train:', x, 'test:', y)``. Where the tutorial divides by
+the hard-coded 83 and 20, we divide by the real number of utterances.
 
 Beyond the tutorial: ``batch_size > 1`` trains on padded minibatches with per-sequence
 lengths (the loss is then the mean of the utterances' MSEs over their real frames), a

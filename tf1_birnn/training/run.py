@@ -1,4 +1,7 @@
-"""A training run: presets, the run folder, checkpoints, resume and TensorBoard.
+"""A training run: the run folder, checkpoints, resume, TensorBoard and the loop over epochs.
+
+One epoch (the Adam steps, the evaluation) is ``tf1_birnn.training.loop``; the settings
+(``RunConfig``, presets) are ``tf1_birnn.training.config``.
 
 Everything a run writes goes to ``<logdir>/<run-name>/``:
 
@@ -21,100 +24,23 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, replace
 
 import numpy as np
 import tensorflow as tf
 
-from ..core.checks import check_choice, check_size
 from ..data.helpers import data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
 from .checkpoints import (PREFIX, CheckpointError, last_checkpoint, list_checkpoints, restore,
                           save_checkpoint, set_aside, verify_checkpoint)
 from .lock import RunLock
 from ..core.network import build_network
+from .config import PRESETS, RunConfig, preset_config
 from .summaries import RunWriter
 from .loop import TrainingDiverged, evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
-           "check_new_run", "build_session", "last_checkpoint"]
-
-# the tutorial's LV2 settings; presets change what they name
-_BLOG = dict(arch="birnn", num_units=1024, cell="gru", cell_b="gru", merge="sum", n_layers=1,
-             n_ff=2, learning_rate=7e-5, L2_penalty=1e-4, epochs=200, keep_rate=0.7, seed=55)
-PRESETS = {
-    # the tutorial's network, small enough for about three minutes on 2 CPU cores
-    "quick": dict(_BLOG, num_units=128, epochs=8, learning_rate=3e-3, seed=0, batch_size=1),
-    "blog": dict(_BLOG),  # the tutorial's exact LV2 hyperparameters
-    "lv1": dict(_BLOG, arch="lv1", cell="lstm", cell_b=None, n_ff=0, L2_penalty=0.0, epochs=10,
-                keep_rate=1.0),  # the LV1 network: one LSTM layer + linear
-    "ff": dict(_BLOG, arch="ff", cell_b=None),  # the feedforward baseline
-    "stacked": dict(_BLOG, n_layers=2),  # two bidirectional layers, truly stacked
-}
-
-
-@dataclass
-class RunConfig:
-    """Every setting of a run (saved as ``config.json``)."""
-    preset: str = "quick"
-    arch: str = "birnn"
-    num_units: int = 128
-    cell: str = "gru"
-    cell_b: str = "gru"
-    merge: str = "sum"
-    n_layers: int = 1
-    n_ff: int = 2
-    stacking: str = "true"
-    learning_rate: float = 3e-3
-    L2_penalty: float = 1e-4
-    epochs: int = 8
-    keep_rate: float = 0.7
-    batch_size: int = 1
-    seed: int = 0
-    fast: bool = False
-    image_every: int = 5
-    D_input: int = 39
-    D_label: int = 24
-    data: str = "synthetic:0"  # "synthetic:<seed>", "original:<X.npy>|<Y.npy>" or "npz:<path>"
-
-    def network_kwargs(self):
-        return dict(arch=self.arch, D_input=self.D_input, D_label=self.D_label,
-                    num_units=self.num_units, cell=self.cell, cell_b=self.cell_b,
-                    merge=self.merge, n_layers=self.n_layers, n_ff=self.n_ff,
-                    stacking=self.stacking, learning_rate=self.learning_rate,
-                    L2_penalty=self.L2_penalty, fast=self.fast,
-                    variable_length=self.batch_size > 1)
-
-
-# settings that a network without them would silently ignore
-_UNUSED = {"lv1": ("cell_b", "merge", "n_layers", "n_ff", "stacking"),
-           "ff": ("cell", "cell_b", "merge", "n_layers", "stacking")}
-
-
-def preset_config(preset="quick", **overrides):
-    """The ``RunConfig`` of ``preset`` with ``overrides`` (``None`` values are ignored;
-    ``cell_b="none"`` makes the RNN layers unidirectional)."""
-    check_choice(preset, "preset", tuple(PRESETS))
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    unknown = set(overrides) - {f.name for f in fields(RunConfig)}
-    if unknown:
-        raise TypeError(f"unknown run settings: {sorted(unknown)}")
-    if overrides.get("cell_b") == "none":
-        overrides["cell_b"] = None
-    values = dict(PRESETS[preset], preset=preset, **overrides)
-    unused = [k for k in _UNUSED.get(values["arch"], ()) if k in overrides]
-    if unused:
-        raise ValueError(f"the {values['arch']} network has no use for {unused[0]}; "
-                         f"got {unused[0]}={overrides[unused[0]]!r}")
-    config = RunConfig(**values)
-    for name in ("epochs", "batch_size", "image_every"):
-        check_size(getattr(config, name), name)
-    if isinstance(config.seed, bool) or not isinstance(config.seed, int) \
-            or not 0 <= config.seed < 2 ** 32:
-        raise ValueError(f"seed must be an integer in [0, 2**32); got {config.seed!r}")
-    if not 0.0 < config.keep_rate <= 1.0:
-        raise ValueError(f"keep_rate must be in (0, 1]; got {config.keep_rate!r}")
-    return config
+           "check_new_run", "build_session", "last_checkpoint", "find_runs"]
 
 
 def _write_json(path, obj):
@@ -197,7 +123,7 @@ def open_run(run_dir):
         raise ValueError(f"{run_dir!r} is not a tf1_birnn run folder (no config.json)")
     try:
         config = RunConfig(**_read_json(path))
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise ValueError(f"{path}: not a run's settings ({e})") from None
     history = []
     hist_path = os.path.join(run_dir, "history.json")
@@ -259,7 +185,7 @@ def build_session(config, checkpoint=None):
         tf.compat.v1.set_random_seed(config.seed)  # weight_init and dropout
         np.random.seed(config.seed)  # orthogonal_initializer
         try:
-            net = build_network(**config.network_kwargs())
+            net = build_network(**config.network_settings())
         except MemoryError as e:
             raise MemoryError(f"not enough memory to build the network "
                               f"(num_units={config.num_units}): {e}") from None
@@ -358,7 +284,7 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
             return _resume(saved, history, run_dir, train, test, fingerprint, out,
                            show_progress, epochs)
     if epochs is not None:
-        config = RunConfig(**dict(asdict(config), epochs=epochs))
+        config = replace(config, epochs=epochs)
     check_new_run(logdir, run_name)
     built = build_session(config)
     run_dir = new_run_dir(logdir, run_name, config.preset)  # only once the network is built
@@ -396,7 +322,7 @@ def _resume(saved, history, run_dir, train, test, fingerprint, out, show_progres
         out(f"run {run_dir} has done its {done} epochs; nothing to do (pass a larger --epochs "
             "to continue it)")
         return run_dir
-    config = RunConfig(**dict(asdict(saved), epochs=total))
+    config = replace(saved, epochs=total)
     checkpoint, built, damaged = restore_newest(config, run_dir, out)
     if damaged:
         set_aside(run_dir, damaged)
@@ -455,3 +381,12 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
                 state["saved"] = True
         finally:
             writer.close()
+
+
+def find_runs(logdir):
+    """The run folders (those with a ``config.json``) directly inside ``logdir``, by name;
+    ``[]`` if ``logdir`` does not exist."""
+    if not os.path.isdir(logdir):
+        return []
+    return [os.path.join(logdir, d) for d in sorted(os.listdir(logdir))
+            if os.path.isfile(os.path.join(logdir, d, "config.json"))]

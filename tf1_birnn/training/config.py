@@ -1,0 +1,108 @@
+"""A run's settings, written down once: ``RunConfig`` and its presets (TensorFlow-free).
+
+``RunConfig`` is ``NetworkConfig`` (``tf1_birnn.core.config``) plus the run's own settings;
+it is what a run folder saves as ``config.json``. Its defaults are the tutorial's LV2 run.
+A preset is a dict of overrides of those defaults, merged in one line by ``preset_config``
+(as minGPT's ``model_type`` presets). The ``train`` command's flags, their help and shown
+defaults are derived from the fields marked ``flag``, and ``check_resume`` compares the
+flags given with ``--resume`` against a run's saved config.
+"""
+from dataclasses import dataclass, fields
+
+from ..core.checks import check_choice, check_size, positive_int
+from ..core.config import ARCH_SETTINGS, ARCHS, NetworkConfig, setting
+
+__all__ = ["RunConfig", "PRESETS", "PRESET_HELP", "DEFAULT_PRESET", "preset_config",
+           "flag_fields", "flag_name", "check_resume"]
+
+# preset -> overrides of RunConfig's defaults (the tutorial's LV2 run)
+PRESETS = {
+    "quick": dict(num_units=128, epochs=8, learning_rate=3e-3, seed=0),
+    "blog": dict(),
+    "lv1": dict(arch="lv1", epochs=10, keep_rate=1.0),
+    "ff": dict(arch="ff"),
+    "stacked": dict(n_layers=2),
+}
+PRESET_HELP = {
+    "quick": "the tutorial's network at 128 units for 8 epochs, about 1 min on 2 idle CPU "
+             "cores",
+    "blog": "the tutorial's LV2 settings (1024 units, 200 epochs)",
+    "lv1": "the LV1 network: one LSTM layer + linear",
+    "ff": "the feedforward baseline",
+    "stacked": "two bidirectional layers, truly stacked",
+}
+DEFAULT_PRESET = "quick"
+
+
+@dataclass
+class RunConfig(NetworkConfig):
+    """Every setting of a run: the network's (``NetworkConfig``) and the run's (saved as
+    ``config.json``). ``variable_length`` follows ``batch_size``: minibatches need it."""
+    preset: str = setting("blog", "the preset the settings start from: "
+                          + "; ".join(f"{k}: {v}" for k, v in PRESET_HELP.items()),
+                          flag=True, choices=tuple(PRESETS))
+    epochs: int = setting(200, "epochs to train (with --resume: the new total)", flag=True,
+                          parse=positive_int)
+    keep_rate: float = setting(0.7, "dropout keep rate while training")
+    batch_size: int = setting(1, "utterances per Adam step (1 = the tutorial)", flag=True,
+                              parse=positive_int)
+    seed: int = setting(55, "seed of the weights, dropout and shuffling", flag=True,
+                        parse=int)  # its range is checked by RunConfig, naming the value
+    image_every: int = setting(5, "epochs between two trajectory images in TensorBoard")
+    data: str = setting("synthetic:0", "where the corpus came from: \"synthetic:<seed>\", "
+                        "\"original:<X.npy>|<Y.npy>\" or \"npz:<path>\"")
+
+    def __post_init__(self):
+        check_choice(self.preset, "preset", tuple(PRESETS))
+        for name in ("epochs", "batch_size", "image_every"):
+            check_size(getattr(self, name), name)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) \
+                or not 0 <= self.seed < 2 ** 32:
+            raise ValueError(f"seed must be an integer in [0, 2**32); got {self.seed!r}")
+        if not 0.0 < self.keep_rate <= 1.0:
+            raise ValueError(f"keep_rate must be in (0, 1]; got {self.keep_rate!r}")
+        self.variable_length = self.batch_size > 1
+        super().__post_init__()
+
+
+def preset_config(preset=DEFAULT_PRESET, **overrides):
+    """The ``RunConfig`` of ``preset`` with ``overrides`` (``None`` values are ignored).
+
+    Settings merge in this order: ``RunConfig``'s defaults, the network's own defaults
+    (``ARCH_SETTINGS``), the preset, ``overrides``.
+    """
+    check_choice(preset, "preset", tuple(PRESETS))
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    unknown = set(overrides) - {f.name for f in fields(RunConfig)}
+    if unknown:
+        raise TypeError(f"unknown run settings: {sorted(unknown)}")
+    values = dict(PRESETS[preset], **overrides)
+    arch = values.get("arch", "birnn")
+    check_choice(arch, "arch", ARCHS)
+    return RunConfig(**dict(ARCH_SETTINGS[arch][0], **values, preset=preset))
+
+
+def flag_fields():
+    """The ``RunConfig`` fields that the ``train`` command has a flag for."""
+    return [f for f in fields(RunConfig) if f.metadata.get("flag")]
+
+
+def flag_name(name):
+    """``num_units`` -> ``--num-units``."""
+    return "--" + name.replace("_", "-")
+
+
+def check_resume(saved, given):
+    """Raise ``ValueError`` unless the settings ``given`` (name -> value; ``None``: not given)
+    equal those of the ``saved`` ``RunConfig``; ``epochs`` may change. All differences are
+    named in one message, each with the saved value and the value given."""
+    differ = []
+    for name, value in given.items():
+        if value is None or name == "epochs":
+            continue
+        same = (None if name == "cell_b" and value == "none" else value) == getattr(saved, name)
+        if not same:
+            differ.append(f"{flag_name(name)} {value!r} (saved: {getattr(saved, name)!r})")
+    if differ:
+        raise ValueError("--resume continues a run with its saved settings (only --epochs may "
+                         f"change); got {', '.join(differ)}")
