@@ -324,6 +324,9 @@ def test_malformed_run_files_are_named(three_epochs, tmp_path, name, text, messa
 
 def test_a_garbled_manifest_is_named_and_skipped(three_epochs, tmp_path):
     _, run_dir, _, _ = copy_run(three_epochs, tmp_path)
+    with open(os.path.join(run_dir, "checkpoint"), "w") as f:
+        f.write("garbled {")  # TensorFlow's index: not needed, checkpoints are listed
+    assert last_checkpoint(run_dir).endswith("model.ckpt-2")
     with open(os.path.join(run_dir, "model.ckpt-2.manifest.json"), "w") as f:
         f.write("garbled")
     assert last_checkpoint(run_dir).endswith("model.ckpt-1")

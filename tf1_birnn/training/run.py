@@ -161,14 +161,14 @@ def _physical_memory():
 def check_memory(config):
     """Refuse a network that cannot fit in this machine's memory, before building it.
 
-    A lower bound: an RNN layer has a recurrent matrix of at least `[num_units, 3*num_units]`,
-    drawn in float64 and factored by SVD (``orthogonal_initializer``, ~2 copies), then kept
-    in float32 with Adam's two slots: 3 * num_units**2 * (8 + 8 + 3 * 4) bytes.
+    A lower bound: an RNN layer has at least 3 gates, each with a recurrent matrix `W_h`
+    `[num_units, num_units]` held four times in float32 (the graph's initial value, the
+    variable and Adam's two slots): 3 * 4 * 4 * num_units**2 bytes.
     """
     memory = _physical_memory()
     if memory is None or config.arch == "ff":
         return
-    need = 3 * config.num_units ** 2 * (8 + 8 + 3 * 4)
+    need = 3 * 4 * 4 * config.num_units ** 2
     if need > memory:
         raise MemoryError(f"num_units={config.num_units} needs at least {need / 2 ** 30:.0f} GiB "
                           f"for its weights; this machine has {memory / 2 ** 30:.0f} GiB")
