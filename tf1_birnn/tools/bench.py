@@ -217,6 +217,8 @@ def run(args):
           f"process per row")
     print(f"- matmul FLOPs per frame: training {train_flops / 1e6:.3g} M, "
           f"evaluation {eval_flops / 1e6:.3g} M")
+    print(f"- load average at the start: {_load()} (ratios hold only within one run; a "
+          f"busy machine lowers the matmul peak below and moves rows measured minutes apart)")
     gflops = measure_matmul_peak(opts["repeats"])
     print(f"- matmul peak: {gflops:.1f} GFLOP/s (float32 tf.matmul {PEAK_N}x{PEAK_N}, best "
           f"of {max(5, opts['repeats'])})")
@@ -245,6 +247,7 @@ def run(args):
     _print_summary(rows, opts, train_flops, gflops)
     for note in notes:
         print(f"- note: {note}")
+    print(f"- load average at the end: {_load()}")
     return 0
 
 
@@ -267,6 +270,7 @@ def _run_epochs(args, opts, gflops):
     train_frames, eval_frames = blog_frames()
     print_epochs(rows, args.epochs, train_frames, eval_frames, gflops,
                  lambda v: training_flops_per_frame(opts["num_units"], _n_gates(v))[0], notes)
+    print(f"- load average at the end: {_load()}")
     return 0
 
 
@@ -300,6 +304,14 @@ def _print_summary(rows, opts, train_flops, gflops):
     if gflops:
         bound = gflops * 1e9 / train_flops
         print(f"- matmul-peak bound for training: {bound:,.0f} frames/s")
+
+
+def _load():
+    """The 1, 5 and 15-minute load averages as text (the 2 cores are often shared)."""
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def _cpu_model():
