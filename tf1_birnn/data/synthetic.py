@@ -2,29 +2,46 @@
 
 **This corpus is synthetic.** The tutorial ("循环神经网络——双向LSTM&GRU", YJango) trains on
 103 utterances of 39-dim MFCC frames (``X.npy``) and 24-dim electromagnetic-articulography
-labels (``Y.npy``) that are not public. :func:`synthetic_corpus` makes a corpus with the same
-layout so that every notebook and test runs without them:
+labels (``Y.npy``). :func:`synthetic_corpus` makes a corpus with the same layout so that every
+notebook and test runs without them:
 
 * the same 103 utterance lengths in the same file order (39473 frames, first 20 = test);
 * ``Y`` `[n_frames, 24]`: 8 coordinates of 4 sensors (x at channels 0, 2, 4, 6; y at 1, 3,
   5, 7), then their HTK deltas (:func:`deltas`), then the deltas of the deltas, like the
-  original. Positions are phone-like random targets (gamma durations, mean 10 frames) passed
-  through a critically damped third-order smoother, so lag-1 autocorrelation is about 0.99 at
-  100 frames/s; they are mixed with the Cholesky factor of the original's position
-  correlation matrix and scaled to the original's channel means and stds
-  (``resources/original_corpus.json``, statistics only: the original data is not shipped);
-* ``X`` `[n_frames, 39]`: 13 cepstra + deltas + delta-deltas made from the articulation by the
-  nonlinear forward model of :mod:`tf1_birnn.data.synthetic_acoustics` (formants -> spectral
-  envelope -> source -> log mel -> DCT), with silences at the edges and in pauses (the
-  acoustics carry no articulatory information there), voiced/unvoiced phones, varying pitch
-  and loudness, a per-utterance acoustic delay of 4..8 frames (the acoustics lag the
-  articulators) and measurement noise. A frame alone does not determine the articulation;
-  context helps, and context from both sides helps more (see :func:`context_ridge_mse`).
+  original. Each position is the sum of two parts:
 
-How it differs from the original: the articulation has no phonetic content, no speaker, and
-no head movement; the "acoustics" are far simpler than speech and the inversion is easier in
-some ways (noise-free articulation) and harder in others (random delay). Numbers obtained on it
-(losses, curves) are not the blog's numbers; only the qualitative ordering is comparable.
+  - phone targets (gamma durations, mean 10 frames at 100 frames/s) correlated with the
+    original's *velocity* correlation and smoothed by a two-sided coarticulation kernel
+    (:func:`_coarticulation_kernel`): the articulators move towards a target before it is
+    reached (anticipation) and its effect lingers after it (carry-over);
+  - a slow posture drift (AR(1), pole ``DRIFT_POLE``, about 2 s) whose correlation is chosen
+    so that the sum has the original's *position* correlation. It never stops: silences carry
+    no acoustics, but no frame is exactly still;
+
+  then a saturating transform per channel (an articulator pressed against the palate) gives
+  the original's skewness, and the channels are scaled to the original's means and stds.
+  The per-channel settings (``ANTICIPATION``, ``CARRY_OVER``, ``DRIFT_SHARE``, ``SKEW_RATE``)
+  were calibrated so that, for corpus seeds 0-4, each position channel's delta std and lag-10
+  autocorrelation are within 10 % of the original's and its skewness within 0.25
+  (``tests/test_synthetic.py``). The statistics are in ``resources/original_corpus.json``
+  (statistics only: the original data is not shipped);
+* ``X`` `[n_frames, 39]`: 13 cepstra + deltas + delta-deltas made from the articulation, frame
+  by frame and synchronously (up to a per-utterance misalignment of -2..+2 frames), by the
+  nonlinear forward model of :mod:`tf1_birnn.data.synthetic_acoustics`: saturating units,
+  folded (many-to-one) units, formants with plateaus (quantal regions), spectral envelope,
+  source, log mel, DCT. Silences at the edges and in pauses carry only the noise floor;
+  voiced/unvoiced phones, varying pitch and loudness, measurement noise. A frame alone does
+  not determine the articulation; past and future context help about equally, and both
+  together more (see :func:`context_ridge_mse`); a nonlinear model helps more than a linear
+  one.
+
+Where it departs from the original on purpose: the articulation has no phonetic content, no
+speaker and no head movement; the anticipation and carry-over are symmetric, and the kernel's
+corner at lag 0 makes the delta-deltas 1.2-1.5 times as large as the original's; the velocity
+correlation is matched only approximately (within about 0.1); the "acoustics" are far simpler
+than speech, and their nonlinearity (a fixed random network, ``MODEL_SEED``) is invented, not
+measured. Numbers obtained on it (losses, curves) are not the blog's numbers; only the
+qualitative ordering is comparable.
 """
 
 import functools

@@ -3,14 +3,18 @@
 A deliberately small caricature of speech production, used by :mod:`tf1_birnn.data.synthetic`
 to make MFCC-like inputs from synthetic articulator trajectories:
 
-1. tract shape: a fixed random tanh network maps the 8 standardized articulator coordinates
-   to four formant frequencies (F1 < F2 < F3 < F4), their bandwidths, a lip aperture gain and
-   a spectral tilt (mildly nonlinear: the weights are small so the map stays learnable);
+1. tract shape: a fixed random network maps the 8 standardized articulator coordinates to
+   four formant frequencies (F1 < F2 < F3 < F4), their bandwidths, a lip aperture gain, a
+   spectral tilt and a log mel coloration. It is clearly nonlinear, so that a network's depth
+   and width matter: ``N_HIDDEN`` saturating tanh units, ``N_FOLD`` folded units
+   ``(p @ Wq) ** 2`` (a posture and its mirror image sound the same: many-to-one zones that
+   only context and the other units can resolve), and sigmoid formant ranges with plateaus
+   (quantal regions where the acoustics hardly change);
 2. spectral envelope: a cascade of four resonators, ``|H(f)|^2 = prod_k F_k^4 /
    ((f^2 - F_k^2)^2 + (f B_k)^2)`` on 129 bins up to 8 kHz;
 3. source: voiced frames get a -12 dB/octave glottal spectrum with harmonics of a varying
    pitch, unvoiced frames a high-pass noise spectrum, silent frames nothing;
-4. a constant background noise floor, a 26-band mel filterbank, log, DCT-II (orthonormal),
+4. the coloration, a constant background noise floor, a 26-band mel filterbank, log, DCT-II (orthonormal),
    first 13 coefficients (c0..c12, c0 carries energy), plus Gaussian measurement noise.
 
 The network weights come from a fixed seed (``MODEL_SEED``): every corpus seed shares the same
