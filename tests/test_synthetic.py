@@ -195,5 +195,5 @@ def test_acoustics_are_synchronous_and_both_sides_help(corpus):
     both = context_ridge_mse(X, Y, past=10, future=10, step=2)
     assert abs(past["mse"] - future["mse"]) < 0.03
     assert single["mse"] - min(past["mse"], future["mse"]) > 0.04
-    assert min(past["mse"], future["mse"]) - both["mse"] > 0.015
+    assert min(past["mse"], future["mse"]) - both["mse"] > 0.01
     assert both["position_mse"] < 0.6  # informative: > 40 % of position variance explained
