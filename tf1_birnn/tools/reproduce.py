@@ -9,7 +9,10 @@ This command trains, with fixed seeds and the same number of epochs for every mo
 networks that make these claims (``MODELS``) and logs each to TensorBoard in
 ``<logdir>/<name>/<model>/``. It then measures how smooth the predicted trajectories are
 (``roughness``), writes ``<logdir>/<name>/reproduce.json`` and a Markdown table beside the
-blog's figures, and optionally plots our curves over the blog's.
+blog's figures, and optionally plots our curves over the blog's. With ``--seeds 55,56,57``
+it repeats all this once per model seed in ``<logdir>/<name>/seed<N>/`` and adds a table of
+the mean and spread over the seeds and of how many seeds agree on each ordering
+(``seeds_table``): one seed cannot decide an ordering whose gap is within seed noise.
 
 Sizes (``SIZES``): ``full`` is the tutorial's settings (1024 units, learning rate 7e-5, 200
 epochs: days on 2 CPU cores); ``reduced`` is what fits under an hour on 2 busy CPU cores (128
