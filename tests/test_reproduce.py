@@ -148,3 +148,35 @@ def test_reports_are_not_overwritten_and_an_empty_test_set_is_refused(reproduced
                  "--logdir", os.path.dirname(root), "--name", "r3"])
     assert code == 2 and "no test utterance" in capsys.readouterr().err
     assert not os.path.exists(os.path.join(os.path.dirname(root), "r3"))
+
+
+def test_seeds_table_gives_mean_spread_and_orderings():
+    from tf1_birnn.tools.reproduce import seeds_table
+    best = {55: dict(lv2=0.50, stacked=0.52), 56: dict(lv2=0.60, stacked=0.55)}
+    summaries = [dict(settings=dict(seed=seed), models=[
+        dict(model=m, best_test=v, final_test=v + 0.01) for m, v in by_model.items()])
+        for seed, by_model in best.items()]
+    table = seeds_table(summaries)
+    assert "| lv2 | 55,56 | 0.550 (0.500..0.600) | 0.560 (0.510..0.610) |" in table
+    assert "| stacked | 55,56 | 0.535 (0.520..0.550) |" in table
+    # stacked - lv2: +0.02 (seed 55), -0.05 (seed 56)
+    assert ("two layers beat one (stacked < lv2, best test): 1 of 2 seeds; difference "
+            "stacked - lv2: mean -0.015 (-0.050..+0.020)") in table
+
+
+def test_seeds_run_one_reproduction_per_seed(tmp_path, capsys):
+    data = tiny_npz(tmp_path / "tiny.npz", n=10)
+    logdir = str(tmp_path / "logs")
+    args = ["reproduce", "--size", "tiny", "--data", data, "--max-utterances", "6",
+            "--max-frames", "12", "--logdir", logdir, "--name", "s", "--models", "ff,lv2"]
+    with pytest.raises(SystemExit) as exit_info:  # argparse's usage error
+        main(args + ["--seeds", "3,x"])
+    assert exit_info.value.code == 2
+    assert "'3,x'" in capsys.readouterr().err
+    assert main(args + ["--seeds", "3,4"]) == 0
+    for seed in (3, 4):
+        with open(os.path.join(logdir, "s", f"seed{seed}", "reproduce.json")) as f:
+            assert json.load(f)["settings"]["seed"] == seed
+    with open(os.path.join(logdir, "s", "results.md")) as f:
+        text = f.read()
+    assert "| lv2 | 3,4 |" in text and "Seed 4:" in text

@@ -9,23 +9,40 @@ same layout so that every notebook and test runs without them:
 * the same 103 utterance lengths in the same file order (39473 frames, first 20 = test);
 * ``Y`` `[n_frames, 24]`: 8 coordinates of 4 sensors (x at channels 0, 2, 4, 6; y at 1, 3,
   5, 7), then their HTK deltas (:func:`deltas`), then the deltas of the deltas, like the
-  original. Positions are phone-like random targets (gamma durations, mean 10 frames) passed
-  through a critically damped third-order smoother, so lag-1 autocorrelation is about 0.99 at
-  100 frames/s; they are mixed with the Cholesky factor of the original's position
-  correlation matrix and scaled to the original's channel means and stds
-  (``resources/original_corpus.json``, statistics only: the original data is not shipped);
-* ``X`` `[n_frames, 39]`: 13 cepstra + deltas + delta-deltas made from the articulation by the
-  nonlinear forward model of :mod:`tf1_birnn.data.synthetic_acoustics` (formants -> spectral
-  envelope -> source -> log mel -> DCT), with silences at the edges and in pauses (the
-  acoustics carry no articulatory information there), voiced/unvoiced phones, varying pitch
-  and loudness, a per-utterance acoustic delay of 4..8 frames (the acoustics lag the
-  articulators) and measurement noise. A frame alone does not determine the articulation;
-  context helps, and context from both sides helps more (see :func:`context_ridge_mse`).
+  original. Each position is the sum of two parts:
 
-How it differs from the original: the articulation has no phonetic content, no speaker, and
-no head movement; the "acoustics" are far simpler than speech and the inversion is easier in
-some ways (noise-free articulation) and harder in others (random delay). Numbers obtained on it
-(losses, curves) are not the blog's numbers; only the qualitative ordering is comparable.
+  - phone targets (gamma durations, mean 10 frames at 100 frames/s) correlated with the
+    original's *velocity* correlation and smoothed by a two-sided coarticulation kernel
+    (:func:`_coarticulation_kernel`): the articulators move towards a target before it is
+    reached (anticipation) and its effect lingers after it (carry-over);
+  - a slow posture drift (AR(1), pole ``DRIFT_POLE``, about 2 s) whose correlation is chosen
+    so that the sum has the original's *position* correlation. It never stops: silences carry
+    no acoustics, but no frame is exactly still;
+
+  then a saturating transform per channel (an articulator pressed against the palate) gives
+  the original's skewness, and the channels are scaled to the original's means and stds.
+  The per-channel settings (``ANTICIPATION``, ``CARRY_OVER``, ``DRIFT_SHARE``, ``SKEW_RATE``)
+  were calibrated so that, for corpus seeds 0-4, each position channel's delta std and lag-10
+  autocorrelation are within 10 % of the original's and its skewness within 0.25
+  (``tests/test_synthetic.py``). The statistics are in ``resources/original_corpus.json``
+  (statistics only: the original data is not shipped);
+* ``X`` `[n_frames, 39]`: 13 cepstra + deltas + delta-deltas made from the articulation, frame
+  by frame and synchronously (up to a per-utterance misalignment of -2..+2 frames), by the
+  nonlinear forward model of :mod:`tf1_birnn.data.synthetic_acoustics`: saturating units,
+  folded (many-to-one) units, formants with plateaus (quantal regions), spectral envelope,
+  source, log mel, DCT. Silences at the edges and in pauses carry only the noise floor;
+  voiced/unvoiced phones, varying pitch and loudness, measurement noise. A frame alone does
+  not determine the articulation; past and future context help about equally, and both
+  together more (see :func:`context_ridge_mse`); a nonlinear model helps more than a linear
+  one.
+
+Where it departs from the original on purpose: the articulation has no phonetic content, no
+speaker and no head movement; the anticipation and carry-over are symmetric, and the kernel's
+corner at lag 0 makes the delta-deltas 1.2-1.5 times as large as the original's; the velocity
+correlation is matched only approximately (within about 0.1); the "acoustics" are far simpler
+than speech, and their nonlinearity (a fixed random network, ``MODEL_SEED``) is invented, not
+measured. Numbers obtained on it (losses, curves) are not the blog's numbers; only the
+qualitative ordering is comparable.
 """
 
 import functools
@@ -37,16 +54,23 @@ import numpy as np
 from .helpers import Standardize
 from .synthetic_acoustics import cepstra
 
-__all__ = ["deltas", "reference_statistics", "synthetic_corpus", "context_ridge_mse"]
+__all__ = ["deltas", "reference_statistics", "synthetic_corpus", "default_params",
+           "context_ridge_mse"]
 
 N_POSITIONS = 8  # 4 sensors x (x, y)
 MEAN_PHONE = 10.0  # mean phone duration in frames (100 frames/s)
-SMOOTH_POLE = 0.78  # pole of the articulator smoother (3 first-order stages)
 EDGE_SILENCE = (10, 40)  # frames of silence before and after speech
 PAUSE_RATE = 0.05  # probability of a pause after a phone
-ACOUSTIC_LAG = (4, 9)  # the acoustics lag the articulators by 4..8 frames
+ACOUSTIC_JITTER = 2  # per-utterance misalignment of the acoustics, -2..+2 frames
 VOICED_PROB = 0.8  # share of voiced phones
-OFFSET_STD = 0.3  # per-utterance posture offset, in units of the phone-target std
+SILENCE_TARGET_STD = 0.25  # spread of the rest posture between pauses (target std = 1)
+DRIFT_POLE = 0.995  # pole of the slow posture drift (about 2 s)
+# Per position channel (x0, y0, ..., x3, y3), calibrated against the original Y.npy
+# (``logs``-free: see ``calibrate_channels`` in tests/test_synthetic.py's docstring):
+ANTICIPATION = (0.588, 0.39, 0.637, 0.636, 0.655, 0.594, 0.654, 0.56)  # pole before a target (look-ahead)
+CARRY_OVER = (0.588, 0.39, 0.637, 0.636, 0.655, 0.594, 0.654, 0.56)  # pole after a target (lingering)
+DRIFT_SHARE = (0.461, 0.349, 0.397, 0.384, 0.371, 0.411, 0.371, 0.441)  # variance share of the slow drift
+SKEW_RATE = (0.179, 0.196, 0.114, 0.127, 0.183, 0.107, 0.213, -0.1)  # saturation of the skew transform
 
 
 def deltas(c, N=2):
@@ -86,14 +110,53 @@ def reference_statistics():
     return json.loads(_reference_json())
 
 
-def _smoother(a=SMOOTH_POLE, order=3, length=120):
-    """Impulse response `[length]` of ``order`` cascaded first-order lowpass stages."""
-    k = np.arange(length)
-    h = (1.0 - a) * a ** k
-    out = h
-    for _ in range(order - 1):
-        out = np.convolve(out, h)[:length]
-    return out
+def _coarticulation_kernel(anticipation, carry_over, half=100):
+    """Two-sided smoothing kernel `[2 * half + 1]`, index ``half`` = lag 0, sum 1.
+
+    The position at frame t mixes the targets of frames t-half..t+half: a second-order decay
+    with pole ``carry_over`` over past targets (a target's effect lingers) and one with pole
+    ``anticipation`` over future targets (the articulators move towards a target before it
+    is reached).
+    """
+    k = np.arange(half + 1)
+    past = (k + 1.0) * carry_over ** k  # second-order lowpass impulse response
+    future = (k + 1.0) * anticipation ** k
+    kernel = np.concatenate([future[:0:-1], past])  # lags -half..half
+    return kernel / kernel.sum()
+
+
+def _nearest_correlation(C):
+    """The correlation matrix nearest to symmetric ``C`` by eigenvalue clipping `[8, 8]`."""
+    w, V = np.linalg.eigh((C + C.T) / 2.0)
+    C = (V * np.clip(w, 1e-3, None)) @ V.T
+    d = np.sqrt(np.diag(C))
+    return C / np.outer(d, d)
+
+
+def _mixing(stats, share):
+    """Cholesky factors `[8, 8]` of the phone-target and the drift correlations.
+
+    Phone targets move fast, so the velocities take their correlation; the drift is chosen
+    so that the positions (a ``share``-weighted sum of both) take the original's position
+    correlation.
+    """
+    V = np.array(stats["velocity_channel_correlation"])
+    P = np.array(stats["position_channel_correlation"])
+    a, b = np.sqrt(1.0 - share), np.sqrt(share)  # [8] weights of targets and drift
+    C = (P - np.outer(a, a) * V) / np.outer(b, b)
+    np.fill_diagonal(C, 1.0)
+    return np.linalg.cholesky(V), np.linalg.cholesky(_nearest_correlation(C))
+
+
+def _skew(u, rate):
+    """Saturating transform `[T, 8]`: ``(1 - exp(-rate * u)) / rate`` per channel.
+
+    A positive rate squeezes high values (an articulator pressed against the palate or the
+    teeth) and leaves a long tail of low ones: negative skewness; a negative rate the reverse.
+    """
+    rate = np.asarray(rate, dtype=np.float64)
+    safe = np.where(rate == 0.0, 1.0, rate)
+    return np.where(rate == 0.0, u, -np.expm1(-safe * u) / safe)
 
 
 def _utterance_plan(T, rng):
@@ -117,21 +180,29 @@ def _utterance_plan(T, rng):
     return segment, np.array(speech)[segment]
 
 
-def _articulation(T, chol, rng):
-    """Positions `[T, 8]` (correlated, arbitrary scale) and the plan of one utterance."""
+def _articulation(T, mixing, rng, params):
+    """Phone-target trajectories `[T, 8]`, slow drift `[T, 8]` and the plan of one utterance."""
+    chol_targets, chol_drift = mixing
     segment, speech = _utterance_plan(T, rng)
     n_seg = segment[-1] + 1
-    targets = rng.standard_normal((n_seg, N_POSITIONS))  # phone targets, decorrelated space
-    rest = 0.5 * rng.standard_normal(N_POSITIONS)  # posture during silences
+    targets = rng.standard_normal((n_seg, N_POSITIONS)) @ chol_targets.T  # phone targets
     is_sil = np.zeros(n_seg, bool)
     is_sil[segment[~speech]] = True
-    targets[is_sil] = rest + 0.2 * rng.standard_normal((is_sil.sum(), N_POSITIONS))
+    rest = 0.5 * rng.standard_normal(N_POSITIONS) @ chol_targets.T  # posture in pauses
+    targets[is_sil] = rest + SILENCE_TARGET_STD * rng.standard_normal(
+        (is_sil.sum(), N_POSITIONS)) @ chol_targets.T
     u = targets[segment]  # [T, 8] piecewise constant
-    h = _smoother()
-    padded = np.concatenate([np.repeat(u[:1], len(h), axis=0), u])  # start at rest
-    z = np.stack([np.convolve(padded[:, j], h)[len(h):len(h) + T] for j in range(N_POSITIONS)], 1)
-    offset = OFFSET_STD * rng.standard_normal(N_POSITIONS)  # per-utterance posture offset
-    return (z + offset) @ chol.T, segment, speech  # [T, 8] correlated like the original
+    half = 100
+    padded = np.pad(u, ((half, half), (0, 0)), mode="edge")  # [T + 2 half, 8]
+    fast = np.stack([np.convolve(padded[:, j], _coarticulation_kernel(
+        params["anticipation"][j], params["carry_over"][j], half)[::-1], "valid")
+        for j in range(N_POSITIONS)], axis=1)  # [T, 8]
+    n_drift = 400  # the drift's AR(1) impulse response, truncated
+    ar = DRIFT_POLE ** np.arange(n_drift) * np.sqrt(1.0 - DRIFT_POLE ** 2)
+    noise = rng.standard_normal((T + n_drift, N_POSITIONS)) @ chol_drift.T
+    drift = np.stack([np.convolve(noise[:, j], ar, "valid")[1:]
+                      for j in range(N_POSITIONS)], axis=1)  # [T, 8], unit variance
+    return fast, drift, segment, speech
 
 
 def _source(segment, speech, rng):
@@ -147,36 +218,61 @@ def _source(segment, speech, rng):
     return voiced, gain * 10.0 ** rng.normal(0.0, 0.3), np.clip(f0, 70.0, 300.0)
 
 
-def synthetic_corpus(seed=0):
+def default_params():
+    """The generator's per-channel settings (module constants) as a dict of tuples `[8]`."""
+    return dict(anticipation=ANTICIPATION, carry_over=CARRY_OVER, drift_share=DRIFT_SHARE,
+                skew_rate=SKEW_RATE)
+
+
+def _positions(params, rng):
+    """Positions of every utterance: list of ``(pos, unit, segment, speech)``.
+
+    ``pos`` `[T, 8]` has the original's channel means and stds, ``unit`` `[T, 8]` is the
+    same standardized over the corpus, ``segment`` and ``speech`` `[T]` are the plan.
+    """
+    stats = reference_statistics()
+    share = np.asarray(params["drift_share"])
+    mixing = _mixing(stats, share)
+    plans = [_articulation(T, mixing, rng, params)
+             for T in stats["utterance_lengths_in_file_order"]]
+    fast_std = np.concatenate([f for f, _, _, _ in plans]).std(axis=0)  # [8]
+    plans = [(_skew(np.sqrt(1.0 - share) * f / fast_std + np.sqrt(share) * drift,
+                    params["skew_rate"]), segment, speech)
+             for f, drift, segment, speech in plans]  # positions [T, 8], about unit variance
+    allp = np.concatenate([p for p, _, _ in plans])  # [total_frames, 8]
+    p_mean, p_std = allp.mean(axis=0), allp.std(axis=0)
+    mean = np.array(stats["channel_mean"][:N_POSITIONS])
+    std = np.array(stats["channel_std"][:N_POSITIONS])
+    out = []
+    for p, segment, speech in plans:
+        unit = (p - p_mean) / p_std  # [T, 8], corpus-wide mean 0 and std 1
+        out.append((mean + std * unit, unit, segment, speech))  # the original's means, stds
+    return out
+
+
+def synthetic_corpus(seed=0, params=None):
     """Generate the synthetic corpus (see the module docstring for how and why).
 
     Args:
         seed: int seed; the same seed gives bitwise identical arrays.
+        params: per-channel settings (:func:`default_params`, for calibration only).
 
     Returns:
         ``(X, Y)``: two lists of 103 float32 arrays, `X[i]` `[n_frames_i, 39]` and `Y[i]`
         `[n_frames_i, 24]`, with the original's frame counts in the original's file order.
     """
-    stats = reference_statistics()
-    lengths = stats["utterance_lengths_in_file_order"]
-    chol = np.linalg.cholesky(np.array(stats["position_channel_correlation"]))
     rng = np.random.default_rng(seed)
-    plans = [_articulation(T, chol, rng) for T in lengths]
-    allp = np.concatenate([p for p, _, _ in plans])  # [total_frames, 8]
-    p_mean, p_std = allp.mean(axis=0), allp.std(axis=0)
-    mean = np.array(stats["channel_mean"][:N_POSITIONS])
-    std = np.array(stats["channel_std"][:N_POSITIONS])
+    plans = _positions(dict(default_params(), **(params or {})), rng)
     X, Y = [], []
-    for p, segment, speech in plans:
-        unit = (p - p_mean) / p_std  # [T, 8], corpus-wide mean 0 and std 1
-        pos = mean + std * unit  # [T, 8], the original's channel means and stds
+    for pos, unit, segment, speech in plans:
         d = deltas(pos)
         Y.append(np.concatenate([pos, d, deltas(d)], axis=1).astype(np.float32))
+        shift = int(rng.integers(-ACOUSTIC_JITTER, ACOUSTIC_JITTER + 1))  # misalignment
+        T = len(pos)
+        heard = np.pad(unit, ((max(shift, 0), max(-shift, 0)), (0, 0)), mode="edge")
+        heard = heard[max(-shift, 0):max(-shift, 0) + T]  # [T, 8], unit[t - shift]
         voiced, gain, f0 = _source(segment, speech, rng)
-        c = cepstra(unit, voiced, gain, f0, rng)  # [T, 13], aligned with the articulation
-        lag = int(rng.integers(*ACOUSTIC_LAG))  # the acoustics lag the articulators
-        T = len(p)
-        c = np.concatenate([np.repeat(c[:1], lag, axis=0), c[:T - lag]])  # [T, 13]
+        c = cepstra(heard, voiced, gain, f0, rng)  # [T, 13]
         dc = deltas(c)
         X.append(np.concatenate([c, dc, deltas(dc)], axis=1).astype(np.float32))
     return X, Y

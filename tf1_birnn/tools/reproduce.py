@@ -9,7 +9,10 @@ This command trains, with fixed seeds and the same number of epochs for every mo
 networks that make these claims (``MODELS``) and logs each to TensorBoard in
 ``<logdir>/<name>/<model>/``. It then measures how smooth the predicted trajectories are
 (``roughness``), writes ``<logdir>/<name>/reproduce.json`` and a Markdown table beside the
-blog's figures, and optionally plots our curves over the blog's.
+blog's figures, and optionally plots our curves over the blog's. With ``--seeds 55,56,57``
+it repeats all this once per model seed in ``<logdir>/<name>/seed<N>/`` and adds a table of
+the mean and spread over the seeds and of how many seeds agree on each ordering
+(``seeds_table``): one seed cannot decide an ordering whose gap is within seed noise.
 
 Sizes (``SIZES``): ``full`` is the tutorial's settings (1024 units, learning rate 7e-5, 200
 epochs: an estimated 12.7 h or more on 2 CPU cores for the five models, see ``estimate``);
@@ -29,6 +32,7 @@ Where this differs from the blog: every model gets the same epochs (the blog ran
 LV2 for 200); the two-layer network is run both truly stacked and with the tutorial's code,
 whose second layer reads ``inputs_T`` (``stacking='tutorial'``), to measure that bug.
 """
+import argparse
 import json
 import os
 import platform
@@ -42,13 +46,14 @@ from .blog import blog_figure, blog_match, blog_results, blog_seconds_per_epoch,
 from .commands import add_data_args, cut_data, describe_data, positive_float, positive_int
 from ..data.helpers import data_prer, train_test_split
 from ..data.source import DataSource
+from ..training.checkpoints import list_checkpoints
 from ..training.run import build_session, last_checkpoint, open_run, preset_config, train_run
 from ..training.loop import predict_utterance
 from .viz import lag1_autocorrelation, roughness
 
 __all__ = ["SIZES", "MODELS", "SEED", "BENCH_CPU", "roughness", "lag1_autocorrelation",
            "reproduce", "estimate", "flops_per_frame", "default_name", "results_table",
-           "plot_curves", "register", "run"]
+           "seeds_table", "plot_curves", "register", "run"]
 
 SEED = 55  # the tutorial's seed (weights, dropout, shuffling) for every model
 SIZES = {
@@ -174,8 +179,8 @@ def _epochs_done(run_dir):
     """Epochs of ``run_dir`` that have a checkpoint (what ``train_run(resume=True)`` keeps)."""
     if not os.path.isfile(os.path.join(run_dir, "config.json")):
         return 0
-    checkpoint = tf.train.latest_checkpoint(run_dir)  # model.ckpt-<epochs done>
-    done = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else 0
+    candidates = list_checkpoints(run_dir)  # newest first, model.ckpt-<epoch>
+    done = candidates[0].epoch + 1 if candidates else 0
     return min(done, len(open_run(run_dir)[1]))
 
 
@@ -339,6 +344,40 @@ def results_table(summary):
     return "\n".join(lines + [""] + notes)
 
 
+# orderings that one seed can decide: (a, b, what a < b means)
+SEED_ORDERINGS = (("lv2", "lv1", "LV2 beats LV1"), ("lv1", "ff", "LV1 beats feedforward"),
+                  ("stacked", "lv2", "two layers beat one"),
+                  ("stacked", "stacked_tutorial", "true stacking beats the tutorial's"))
+
+
+def seeds_table(summaries):
+    """Markdown table over ``summaries`` (one ``reproduce`` summary per seed): per model the
+    mean and spread (min..max) of the best and final test loss, then how many seeds agree
+    on each ordering of ``SEED_ORDERINGS`` (best test loss, same seed)."""
+    runs = {}  # model -> {seed: summary of that model}
+    for summary in summaries:
+        for r in summary["models"]:
+            runs.setdefault(r["model"], {})[summary["settings"]["seed"]] = r
+    lines = ["| model | seeds | best test: mean (min..max) | final test: mean (min..max) |",
+             "|---|---|---:|---:|"]
+    for model, by_seed in runs.items():
+        cells = []
+        for key in ("best_test", "final_test"):
+            v = [r[key] for r in by_seed.values()]
+            cells.append(f"{sum(v) / len(v):.3f} ({min(v):.3f}..{max(v):.3f})")
+        lines.append(f"| {model} | {','.join(map(str, by_seed))} | {cells[0]} | {cells[1]} |")
+    notes = []
+    for a, b, what in SEED_ORDERINGS:
+        common = [s for s in runs.get(a, {}) if s in runs.get(b, {})]
+        if common:
+            wins = [s for s in common if runs[a][s]["best_test"] < runs[b][s]["best_test"]]
+            diffs = [runs[a][s]["best_test"] - runs[b][s]["best_test"] for s in common]
+            notes.append(f"{what} ({a} < {b}, best test): {len(wins)} of {len(common)} seeds; "
+                         f"difference {a} - {b}: mean {sum(diffs) / len(diffs):+.3f} "
+                         f"({min(diffs):+.3f}..{max(diffs):+.3f}).")
+    return "\n".join(lines + [""] + notes)
+
+
 def plot_curves(summary, path):
     """Plot each model's train/test curves over the blog's (needs matplotlib)."""
     try:
@@ -377,6 +416,17 @@ def plot_curves(summary, path):
     plt.close(fig)
 
 
+def _seed_list(text):
+    try:
+        seeds = [int(v) for v in text.split(",")]
+    except ValueError:
+        seeds = []
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"expected distinct comma-separated ints, e.g. "
+                                         f"55,56,57; got {text!r}")
+    return seeds
+
+
 def register(sub):
     p = sub.add_parser("reproduce", help="train the blog's networks and compare with its figures",
                        description="Train the blog's networks with fixed seeds, log them to "
@@ -391,6 +441,9 @@ def register(sub):
     p.add_argument("--logdir", default="logs", help="where runs go (default: logs)")
     p.add_argument("--name", help="folder of this reproduction (default: "
                    "reproduce-<size>-<data>); the same command continues it")
+    p.add_argument("--seeds", type=_seed_list,
+                   help=f"comma-separated model seeds, e.g. 55,56,57: one reproduction per seed "
+                   f"in <name>/seed<N>/ and a table of mean and spread (default: {SEED})")
     p.add_argument("--resume", action="store_true",
                    help="insist on continuing an existing --name (the same command continues "
                         "by itself: finished models are reused, an interrupted one resumes)")
@@ -414,6 +467,8 @@ def run(args):
     data = cut_data(describe_data(args), args.max_utterances, args.max_frames)
     X, Y = data.load()
     name = args.name or default_name(args.size, data)
+    if args.seeds:
+        return _run_seeds(args, X, Y, data, models, name)
     summary = reproduce(X, Y, args.logdir, name, args.size, models, data, args.resume,
                         estimate_only=args.estimate, epochs=args.epochs,
                         num_units=args.num_units, learning_rate=args.learning_rate)
@@ -429,5 +484,31 @@ def run(args):
     if args.plot:
         plot_curves(summary, args.plot)
         print(f"wrote {args.plot}")
+    print(f"tables in {', '.join(reports)}; view the runs with: tensorboard --logdir {root}")
+    return 0
+
+
+def _run_seeds(args, X, Y, data, models, name):
+    """``run`` with ``--seeds``: one reproduction per seed, then the table over the seeds."""
+    summaries = []
+    for seed in args.seeds:
+        print(f"==== seed {seed}")
+        summaries.append(reproduce(X, Y, args.logdir, os.path.join(name, f"seed{seed}"),
+                                   args.size, models, data, args.resume, epochs=args.epochs,
+                                   num_units=args.num_units, learning_rate=args.learning_rate,
+                                   seed=seed, estimate_only=args.estimate))
+    if args.estimate:
+        return 0
+    table = "\n\n".join([seeds_table(summaries)] + [
+        f"Seed {s['settings']['seed']}:\n\n{results_table(s)}" for s in summaries])
+    print(table)
+    root = os.path.join(args.logdir, name)
+    reports = [os.path.join(root, "results.md")] + ([args.report] if args.report else [])
+    for path in reports:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(table + "\n")
+    if args.plot:
+        plot_curves(summaries[0], args.plot)
+        print(f"wrote {args.plot} (seed {args.seeds[0]})")
     print(f"tables in {', '.join(reports)}; view the runs with: tensorboard --logdir {root}")
     return 0
