@@ -102,7 +102,7 @@ def test_fast_network_matches_faithful(rng):
 
 def test_unfused_bench_cell_equals_gru_cell(sess, randomize, rng):
     """The bench's LV1-style cell (one matmul per gate) computes ``GRUcell.Step``."""
-    from tf1_birnn.tools.bench import UnfusedGRUcell
+    from tf1_birnn.core.cells import UnfusedGRUcell
     x = tf.constant(rng.standard_normal((T, N, D_IN)).astype(np.float32))
     cell = UnfusedGRUcell(x, D_IN, D_CELL, orthogonal_initializer)
     h = tf.constant(rng.standard_normal((N, D_CELL)).astype(np.float32))

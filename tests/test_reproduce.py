@@ -7,7 +7,7 @@ import pytest
 
 from tf1_birnn.tools.cli import main
 from tf1_birnn.tools.reproduce import MODELS
-from tf1_birnn.tools.viz import lag1_autocorrelation, roughness
+from tf1_birnn.training.plot import lag1_autocorrelation, roughness
 from tiny import tiny_npz
 
 

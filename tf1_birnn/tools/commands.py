@@ -7,10 +7,11 @@ import numpy as np
 from ..core.checks import UsageError
 from ..data import loader
 from ..data.helpers import cut_corpus, data_prer, train_test_split
-from ..training.plot import trajectory_image, write_png
-from ..training.run import (PRESETS, build_session, check_new_run, last_checkpoint, open_run,
-                  preset_config, train_run)
 from ..training.loop import evaluate, predict_utterance, TrainingDiverged
+from ..training.run import PRESETS  # TensorFlow-heavy until presets move out of run.py
+
+# TensorFlow-heavy modules (training.run, training.plot) are imported in the run functions,
+# so that `tf1-birnn --help` and argument errors never load TensorFlow
 
 __all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
            "positive_int", "positive_float"]
@@ -135,6 +136,7 @@ def register(sub):
 
 
 def run_train(args):
+    from ..training.run import check_new_run, open_run, preset_config, train_run
     if args.resume:
         if not args.run_name:
             raise UsageError("--resume needs --run-name of the run to continue")
@@ -175,6 +177,7 @@ def _restore(args, check_data=None):
     """A run's last checkpoint and its data: ``(checkpoint, X, Y, sess, net)``.
 
     ``check_data(X)`` runs before the network is built, to refuse bad arguments early."""
+    from ..training.run import build_session, last_checkpoint, open_run
     config, _ = open_run(args.run_dir)
     checkpoint = last_checkpoint(args.run_dir)
     X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
@@ -195,6 +198,7 @@ def run_evaluate(args):
 
 
 def run_predict(args):
+    from ..training.plot import trajectory_png
     out = args.out or os.path.join(args.run_dir, "predictions")
     stem = os.path.join(out, f"utterance{args.utterance}")
     for path in (f"{stem}.npy", f"{stem}.png"):
@@ -211,7 +215,8 @@ def run_predict(args):
         pred = predict_utterance(sess, net, x)  # [n_frames, D_label], standardized units
     os.makedirs(out, exist_ok=True)
     np.save(f"{stem}.npy", pred)
-    write_png(f"{stem}.png", trajectory_image(y, pred))
+    with open(f"{stem}.png", "wb") as f:
+        f.write(trajectory_png(y, pred))
     mse = float(np.mean((pred - y) ** 2))
     print(f"utterance {args.utterance}: MSE {mse:.4f} (standardized); wrote {stem}.npy "
           f"(predicted [n_frames, {pred.shape[1]}]) and {stem}.png (black real, red predicted)")

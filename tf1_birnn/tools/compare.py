@@ -10,7 +10,6 @@ import json
 import math
 from importlib import resources
 
-from ..training.run import open_run
 
 __all__ = ["blog_results", "blog_curve", "blog_seconds_per_epoch", "compare_report", "register"]
 
@@ -41,6 +40,8 @@ def _fmt(value):
 
 def compare_report(run_dir):
     """A Markdown report of ``run_dir``'s losses and timings beside the blog's."""
+    from ..training.run import open_run  # TensorFlow-heavy: imported when used
+
     config, history = open_run(run_dir)
     key, entry = blog_curve(config.arch)
     blog = {row["epoch"]: row for row in entry["curve"]}

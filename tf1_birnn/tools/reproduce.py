@@ -26,16 +26,15 @@ import os
 import platform
 import time
 
-import tensorflow as tf
-
 from ..core.checks import UsageError
 from .commands import (add_data_args, cut_data, describe_data, load_data, positive_float,
                        positive_int)
 from .compare import blog_results, blog_seconds_per_epoch
 from ..data.helpers import data_prer, train_test_split
-from ..training.run import build_session, last_checkpoint, open_run, preset_config, train_run
 from ..training.loop import predict_utterance
-from .viz import lag1_autocorrelation, roughness
+from ..training.plot import lag1_autocorrelation, roughness
+# TensorFlow and training.run are imported in the functions that need them, so that
+# `tf1-birnn --help` never loads TensorFlow
 
 __all__ = ["SIZES", "MODELS", "SEED", "roughness", "lag1_autocorrelation", "reproduce",
            "results_table", "plot_curves", "register", "run"]
@@ -77,6 +76,7 @@ def _blog_figures():
 
 def _smoothness(run_dir, test):
     """Roughness and lag-1 autocorrelation of the last checkpoint's test predictions."""
+    from ..training.run import build_session, last_checkpoint, open_run
     config, _ = open_run(run_dir)
     _, sess, net, _ = build_session(config, last_checkpoint(run_dir))
     with sess:
@@ -87,6 +87,7 @@ def _smoothness(run_dir, test):
 
 
 def _summary(model, run_dir, smooth):
+    from ..training.run import open_run
     _, history = open_run(run_dir)
     best = min(history, key=lambda r: r["test"])
     at10 = history[9]["test"] if len(history) >= 10 else None
@@ -107,6 +108,10 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data="sy
     ``resume=True`` finished models are reused and an interrupted one continues from its last
     checkpoint. Returns the summary dict that is also saved as ``logdir/name/reproduce.json``.
     """
+    import tensorflow as tf
+
+    from ..training.run import open_run, preset_config, train_run
+
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(map(repr, SIZES))}; got {size!r}")
     unknown = [m for m in models if m not in MODELS]

@@ -6,8 +6,8 @@ Everything a run writes goes to ``<logdir>/<run-name>/``:
 - ``history.json``: per-epoch train/test loss and seconds;
 - ``model.ckpt-<epochs done>.*`` + ``checkpoint``: ``tf.compat.v1.train.Saver`` after each
   epoch (the three newest are kept);
-- TensorBoard event files, per epoch here and per Adam step in ``steps/`` (see
-  ``tf1_birnn.training.summaries``).
+- TensorBoard event files: the loss per epoch in ``train/`` and ``test/``, per Adam step in
+  ``steps/``, the rest here (see ``tf1_birnn.training.summaries``).
 
 A run folder is never reused silently: a new run needs a new name, ``resume=True``
 continues the last finished epoch of an existing one. ``Saver`` writes the ``checkpoint``
@@ -26,6 +26,7 @@ from ..core.checks import check_choice, check_size
 from ..data.helpers import data_prer, train_test_split
 from ..core.network import build_network
 from .summaries import RunWriter
+from .diagnose import dead_relu_shares, dead_relu_warning
 from .loop import evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
@@ -219,6 +220,7 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
                        resume_step=done * steps_per_epoch if resume else None)
     if done:
         out(f"resuming {run_dir} after epoch {done - 1}")
+    warned = False  # about dead ReLU units, once
     with graph.as_default(), sess:
         try:
             for k in range(done, config.epochs):
@@ -235,6 +237,11 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
                 tl, dl = evaluate(sess, net, train), evaluate(sess, net, test)
                 out((k, 'train:', round(tl, 3), 'test:', round(dl, 3)))
                 writer.scalars(k, train=tl, test=dl)
+                shares = dead_relu_shares(sess, net, test or train)
+                writer.dead_relu(k, shares)
+                if not warned and dead_relu_warning(shares):
+                    out(dead_relu_warning(shares))
+                    warned = True
                 writer.weights(sess, k)
                 if test and (k % config.image_every == 0 or k == config.epochs - 1):
                     writer.trajectory(test[0][1], predict_utterance(sess, net, test[0][0]), k)
