@@ -41,7 +41,11 @@ def _stderr_to_file():
     """Send file descriptor 2 (C++ and Python writes alike) to a temporary file; yield a
     function that returns what was written."""
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (a closed stderr): nothing to quiet
+        yield lambda: ""
+        return
     with tempfile.TemporaryFile() as tmp:
         os.dup2(tmp.fileno(), 2)
         try:

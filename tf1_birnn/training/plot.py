@@ -93,7 +93,7 @@ def plot_trajectories(real, pred, channels=(0, 1, 2, 3), title=None, names=None)
     return fig
 
 
-def trajectory_png(real, pred, channels=(0, 1, 2, 3), title=None, names=None, dpi=80):
+def trajectory_png(real, pred, channels=(0, 1, 2, 3), title=None, names=None, dpi=100):
     """The picture of ``plot_trajectories`` as PNG bytes (drawn off-screen, without pyplot)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
