@@ -1,6 +1,5 @@
 """The command line on OS errors, malformed files and interrupts: one line, no debris."""
 import errno
-import json
 import os
 import shutil
 import signal

@@ -80,12 +80,12 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     assert tf.train.latest_checkpoint(str(logdir / "k")).endswith(f"model.ckpt-{total - 1}")
     # TensorBoard sees each epoch and each Adam step once: what the killed process wrote
     # after its last checkpoint is purged
-    acc = EventAccumulator(str(logdir / "k"), size_guidance={"scalars": 0})
+    acc = EventAccumulator(str(logdir / "k" / "test"), size_guidance={"scalars": 0})
     acc.Reload()
-    assert [e.step for e in acc.Scalars("loss/test")] == list(range(total))
+    assert [e.step for e in acc.Scalars("loss")] == list(range(total))
     steps = EventAccumulator(str(logdir / "k" / "steps"), size_guidance={"scalars": 0})
     steps.Reload()
-    assert [e.step for e in steps.Scalars("loss/train_step")] == list(range(total * 10))
+    assert [e.step for e in steps.Scalars("loss_per_step")] == list(range(total * 10))
 
 
 @pytest.mark.slow
@@ -102,13 +102,13 @@ def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
     stale.close()
     train_run(None, X, Y, str(tmp_path), "p", resume=True, epochs=3, out=quiet,
               show_progress=False)
-    acc = EventAccumulator(run_dir, size_guidance={"scalars": 0})
+    acc = EventAccumulator(f"{run_dir}/test", size_guidance={"scalars": 0})
     acc.Reload()
-    test_points = [(e.step, e.value) for e in acc.Scalars("loss/test")]
+    test_points = [(e.step, e.value) for e in acc.Scalars("loss")]
     assert [s for s, _ in test_points] == [0, 1, 2] and 99.0 not in [v for _, v in test_points]
     steps = EventAccumulator(f"{run_dir}/steps", size_guidance={"scalars": 0})
     steps.Reload()
-    points = steps.Scalars("loss/train_step")
+    points = steps.Scalars("loss_per_step")
     assert [e.step for e in points] == list(range(15)) and all(e.value != 99.0 for e in points)
 
 

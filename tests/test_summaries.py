@@ -1,5 +1,6 @@
 """TensorBoard output, read back with TensorBoard's own loader and its HTTP data API."""
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -11,7 +12,6 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tf1_birnn.training.plot import encode_png, trajectory_image
 from tf1_birnn.training.run import preset_config, train_run
 from tiny import tiny_corpus
 
@@ -24,38 +24,56 @@ def run_dir(tmp_path_factory):
     return train_run(config, X, Y, str(logdir), "tiny", out=lambda *_: None, show_progress=False)
 
 
-@pytest.mark.slow
-def test_event_files_hold_scalars_histograms_graph_and_images(run_dir):
-    acc = EventAccumulator(run_dir, size_guidance={"scalars": 0, "histograms": 0, "images": 0})
+def _events(path, **guidance):
+    acc = EventAccumulator(str(path), size_guidance={"scalars": 0, **guidance})
     acc.Reload()
-    tags = acc.Tags()
-    assert {"loss/train", "loss/test"} <= set(tags["scalars"])
-    assert [e.step for e in acc.Scalars("loss/train")] == [0, 1, 2]
-    steps = EventAccumulator(f"{run_dir}/steps", size_guidance={"scalars": 0})
-    steps.Reload()
-    # one point per Adam step: 7 training utterances per epoch
-    assert [e.step for e in steps.Scalars("loss/train_step")] == list(range(3 * 7))
+    return acc
+
+
+@pytest.mark.slow
+def test_train_and_test_loss_are_one_tag_in_two_runs(run_dir):
     with open(f"{run_dir}/history.json") as f:
         history = json.load(f)["epochs"]
-    np.testing.assert_allclose([e.value for e in acc.Scalars("loss/test")],
-                               [h["test"] for h in history], rtol=1e-6)
-    hist = tags["histograms"]
-    # one per trainable variable: 2 GRU cells x 3 gates x (Wx, Wh, b) + 5 dense layers x (W, b)
-    assert len(hist) == len(set(hist)) == 2 * 3 * 3 + 5 * 2
-    assert any("ff_in0/W" in t for t in hist) and any("fw" in t for t in hist)
-    assert tags["graph"] is True
+    for split in ("train", "test"):  # Keras's convention: <run>/train, <run>/test, tag "loss"
+        acc = _events(f"{run_dir}/{split}")
+        assert acc.Tags()["scalars"] == ["loss"]
+        points = acc.Scalars("loss")
+        assert [e.step for e in points] == [0, 1, 2]
+        np.testing.assert_allclose([e.value for e in points], [h[split] for h in history],
+                                   rtol=1e-6)
+    # the per-step loss stays apart: its x axis counts Adam steps (7 train utterances/epoch)
+    steps = _events(f"{run_dir}/steps")
+    assert steps.Tags()["scalars"] == ["loss_per_step"]
+    assert [e.step for e in steps.Scalars("loss_per_step")] == list(range(3 * 7))
+    assert "loss" not in _events(run_dir).Tags()["scalars"]
+
+
+@pytest.mark.slow
+def test_histograms_are_named_after_the_tutorial(run_dir):
+    acc = _events(run_dir, histograms=0)
+    hist = set(acc.Tags()["histograms"])
+    gates = {f"weights/rnn0/{d}/{g}/{w}" for d in ("fw", "bw") for g in ("rgate", "ugate", "cell")
+             for w in ("Wx", "Wh", "b")}
+    dense = {f"weights/{layer}/{w}" for layer in ("ff_in0", "ff_in1", "ff_out0", "ff_out1",
+                                                  "output") for w in ("W", "b")}
+    assert hist == gates | dense
+    assert not [t for t in hist if re.search(r"_\d+$", t)]
+    assert acc.Tags()["graph"] is True
+
+
+@pytest.mark.slow
+def test_dead_relu_shares_and_trajectory_image(run_dir):
+    acc = _events(run_dir, images=0)
+    tags = acc.Tags()
+    layers = ("ff_in0", "ff_in1", "ff_out0", "ff_out1")
+    assert {f"relu/dead_share/{k}" for k in layers} == set(tags["scalars"])
+    for k in layers:
+        shares = [e.value for e in acc.Scalars(f"relu/dead_share/{k}")]
+        assert len(shares) == 3 and all(0.0 <= v <= 1.0 for v in shares)
     images = acc.Images("trajectory/test_utterance")
     assert [e.step for e in images] == [0, 2]  # every 2 epochs and the last one
     decoded = tf.io.decode_png(images[0].encoded_image_string).numpy()
-    assert decoded.shape == (images[0].height, images[0].width, 3)
-
-
-def test_png_round_trips_through_tensorflow():
-    real = np.sin(np.linspace(0, 6, 50))[:, None] * np.ones((1, 4))
-    img = trajectory_image(real, real * 0.5)
-    decoded = tf.io.decode_png(encode_png(img)).numpy()
-    np.testing.assert_array_equal(decoded, img)
-    assert (img == [220, 40, 40]).all(axis=2).any() and (img == 0).all(axis=2).any()
+    assert decoded.shape == (images[0].height, images[0].width, 4)
 
 
 def _free_port():
@@ -81,15 +99,16 @@ def test_tensorboard_server_serves_the_run(run_dir):
         while time.time() < deadline:
             try:
                 scalars = _get_json(f"{base}/data/plugin/scalars/tags")
-                if "tiny" in scalars:
+                if {"tiny", "tiny/train", "tiny/test"} <= set(scalars):
                     break
             except OSError:
                 pass
             time.sleep(1)
-        assert "loss/test" in scalars.get("tiny", {}), f"TensorBoard served {scalars}"
+        assert "loss" in scalars.get("tiny/test", {}), f"TensorBoard served {scalars}"
+        assert "loss" in scalars.get("tiny/train", {}), f"TensorBoard served {scalars}"
         histograms = _get_json(f"{base}/data/plugin/histograms/tags")
-        assert any("ff_in0/W" in t for t in histograms["tiny"])
-        points = _get_json(f"{base}/data/plugin/scalars/scalars?run=tiny&tag=loss/train")
+        assert "weights/rnn0/fw/rgate/Wx" in histograms["tiny"]
+        points = _get_json(f"{base}/data/plugin/scalars/scalars?run=tiny/train&tag=loss")
         assert [p[1] for p in points] == [0, 1, 2]  # [wall_time, step, value] rows
     finally:
         proc.terminate()
@@ -102,6 +121,8 @@ def test_read_scalars_gives_the_history(run_dir):
     scalars = read_scalars(run_dir)
     with open(f"{run_dir}/history.json") as f:
         history = json.load(f)["epochs"]
-    assert [s for s, _ in scalars["loss/train"]] == [h["epoch"] for h in history]
-    np.testing.assert_allclose([v for _, v in scalars["loss/train"]],
-                               [h["train"] for h in history], rtol=1e-6)
+    for split in ("train", "test"):
+        assert [s for s, _ in scalars[f"{split}/loss"]] == [h["epoch"] for h in history]
+        np.testing.assert_allclose([v for _, v in scalars[f"{split}/loss"]],
+                                   [h[split] for h in history], rtol=1e-6)
+    assert len(scalars["steps/loss_per_step"]) == 3 * 7

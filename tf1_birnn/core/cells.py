@@ -21,13 +21,19 @@ Where this differs from the tutorial, on purpose:
 
 - a given ``init_h`` / ``init_c`` is used (the tutorial then leaves ``previous`` unset and
   ``RNN`` fails); an LSTM given only ``init_h`` starts ``c`` at zero (and vice versa);
-- every argument is checked before any variable is made, with an error naming it.
+- every argument is checked before any variable is made, with an error naming it;
+- every variable is named after the tutorial, in the cell's name scope: ``<gate>/Wx``,
+  ``<gate>/Wh``, ``<gate>/b`` for each gate (``igate``, ``fgate``, ``ogate``, ``cell``; GRU
+  ``rgate``, ``ugate``, ``cell``), and the fused tensors ``W_x``, ``W_h``, ``b``; naming
+  creates no op, so the seeded initial values are those of unnamed variables.
+
+``UnfusedGRUcell`` is the tutorial's LV1 style (one matmul per gate), for ``tf1-birnn bench``.
 """
 import tensorflow as tf
 
 from .checks import check_size
 
-__all__ = ["LSTMcell", "GRUcell", "check_cell"]
+__all__ = ["LSTMcell", "GRUcell", "UnfusedGRUcell", "check_cell"]
 
 
 def _check_incoming(incoming, D_input):
@@ -54,6 +60,15 @@ def _check_state(state, name, D_cell):
     return state
 
 
+def _named(name):
+    """Give the next unnamed ``tf.Variable`` (made by any initializer) the name ``name``."""
+    def creator(next_creator, **kwargs):
+        if kwargs.get("name") is None:
+            kwargs["name"] = name
+        return next_creator(**kwargs)
+    return tf.compat.v1.variable_creator_scope(creator)
+
+
 class _Cell:
     """What both cells share: checks, ``Gate``, ``Slice_W``, fusing and the zero state."""
 
@@ -76,12 +91,17 @@ class _Cell:
         n_samples = tf.shape(self.incoming)[1]
         return tf.zeros(tf.stack([n_samples, self.D_cell]), dtype=tf.float32)
 
-    def Gate(self, bias=0.001):
+    def Gate(self, bias=0.001, name=None):
         """Make one gate's parameters ``(Wx, Wh, b)``: `[D_input, D_cell]`, `[D_cell, D_cell]`,
-        `[D_cell]` (``b`` is the constant ``bias``)."""
-        Wx = self.initializer([self.D_input, self.D_cell])
-        Wh = self.initializer([self.D_cell, self.D_cell])
-        b = tf.Variable(tf.constant(bias, shape=[self.D_cell], dtype=tf.float32), trainable=True)
+        `[D_cell]` (``b`` is the constant ``bias``), named ``<name>/Wx``, ``<name>/Wh``,
+        ``<name>/b`` (``name``: the gate, e.g. 'rgate')."""
+        with tf.name_scope(name or "gate"):
+            with _named("Wx"):
+                Wx = self.initializer([self.D_input, self.D_cell])
+            with _named("Wh"):
+                Wh = self.initializer([self.D_cell, self.D_cell])
+            b = tf.Variable(tf.constant(bias, shape=[self.D_cell], dtype=tf.float32),
+                            trainable=True, name="b")
         return Wx, Wh, b
 
     def Slice_W(self, x, n):
@@ -90,9 +110,9 @@ class _Cell:
 
     def _fuse(self, gates, L2):
         # all gates in one matmul: W_x `[D_input, n*D_cell]`, W_h `[D_cell, n*D_cell]`, b `[n*D_cell]`
-        self.W_x = tf.concat(values=[g[0] for g in gates], axis=1)
-        self.W_h = tf.concat(values=[g[1] for g in gates], axis=1)
-        self.b = tf.concat(values=[g[2] for g in gates], axis=0)
+        self.W_x = tf.concat(values=[g[0] for g in gates], axis=1, name="W_x")
+        self.W_h = tf.concat(values=[g[1] for g in gates], axis=1, name="W_h")
+        self.b = tf.concat(values=[g[2] for g in gates], axis=0, name="b")
         if L2:  # L2 regularization of the cell's weights
             self.L2_loss = tf.nn.l2_loss(self.W_x) + tf.nn.l2_loss(self.W_h)
 
@@ -124,10 +144,10 @@ class LSTMcell(_Cell):
         self.init_h = self.zero_state() if init_h is None else init_h
         self.init_c = self.zero_state() if init_c is None else init_c
         self.previous = tf.stack([self.init_h, self.init_c])  # [2, n_samples, D_cell]
-        self.igate = self.Gate()  # input gate
-        self.fgate = self.Gate(bias=f_bias)  # forget gate
-        self.ogate = self.Gate()  # output gate
-        self.cell = self.Gate()  # candidate memory cell
+        self.igate = self.Gate(name="igate")  # input gate
+        self.fgate = self.Gate(bias=f_bias, name="fgate")  # forget gate
+        self.ogate = self.Gate(name="ogate")  # output gate
+        self.cell = self.Gate(name="cell")  # candidate memory cell
         self._fuse([self.igate, self.fgate, self.ogate, self.cell], L2)
 
     def Step(self, previous_h_c_tuple, current_x):
@@ -159,9 +179,9 @@ class GRUcell(_Cell):
         init_h = _check_state(init_h, "init_h", D_cell)
         self.init_h = self.zero_state() if init_h is None else init_h
         self.previous = self.init_h  # [n_samples, D_cell]; a GRU has no memory cell
-        self.rgate = self.Gate()  # reset gate
-        self.ugate = self.Gate()  # update gate
-        self.cell = self.Gate()  # candidate state
+        self.rgate = self.Gate(name="rgate")  # reset gate
+        self.ugate = self.Gate(name="ugate")  # update gate
+        self.cell = self.Gate(name="cell")  # candidate state
         self._fuse([self.rgate, self.ugate, self.cell], L2)
 
     def Step(self, prev_h, current_x):
@@ -175,6 +195,19 @@ class GRUcell(_Cell):
         # the update gate does the work of the LSTM's input and output gates
         current_h = (1 - u) * prev_h + u * c
         return current_h
+
+
+class UnfusedGRUcell(GRUcell):
+    """``GRUcell`` whose ``Step`` does one matmul per gate, like the tutorial's LV1 code
+    (6 small matmuls per step instead of 2 fused ones). Same variables, same numbers."""
+
+    def Step(self, prev_h, current_x):
+        """One time step: `[n_samples, D_cell]`, `[n_samples, D_input]` -> `[n_samples, D_cell]`."""
+        (Wxr, Whr, br), (Wxu, Whu, bu), (Wxc, Whc, bc) = self.rgate, self.ugate, self.cell
+        r = tf.sigmoid(tf.matmul(current_x, Wxr) + br + tf.matmul(prev_h, Whr))  # reset gate
+        u = tf.sigmoid(tf.matmul(current_x, Wxu) + bu + tf.matmul(prev_h, Whu))  # update gate
+        c = tf.tanh(tf.matmul(current_x, Wxc) + bc + r * tf.matmul(prev_h, Whc))  # candidate
+        return (1 - u) * prev_h + u * c
 
 
 def check_cell(cell, name="cell"):

@@ -53,13 +53,14 @@ class Network:
     cells: list = field(default_factory=list)  # the RNN cells, layer by layer (fw, bw)
     weights: dict = field(default_factory=dict)  # name -> dense weight or bias variable
     config: dict = field(default_factory=dict)  # the NetworkConfig it was built from
+    relu_outputs: dict = field(default_factory=dict)  # layer -> ReLU output [n_rows, num_units]
 
 
 def _dense(x, D_in, D_out, name, weights):
-    """``x @ W + b`` with the tutorial's initializers: `[n, D_in]` -> `[n, D_out]`."""
-    with tf.name_scope(name):
-        W = weight_init([D_in, D_out], name="W")
-        b = bias_init([D_out], name="b")
+    """``x @ W + b`` with the tutorial's initializers: `[n, D_in]` -> `[n, D_out]`; call it in
+    the layer's name scope ``name``."""
+    W = weight_init([D_in, D_out], name="W")
+    b = bias_init([D_out], name="b")
     weights[f"{name}/W"], weights[f"{name}/b"] = W, b
     return tf.matmul(x, W) + b
 
@@ -87,17 +88,23 @@ def build_network(arch="birnn", **settings):
     else:  # every utterance full length unless fed: evaluation feeds it to batch utterances
         sequence_length = tf.compat.v1.placeholder_with_default(
             tf.fill([n_samples], n_steps), [None], name="sequence_length")
-    weights, cells = {}, []
+    weights, cells, relu_outputs = {}, [], {}
 
     def dropout(x):
         return tf.nn.dropout(x, rate=1 - drop_keep_rate)
 
+    def relu_layer(x, D_in, name):  # one ReLU layer, its ops in its name scope
+        with tf.name_scope(name):
+            relu_outputs[name] = tf.nn.relu(_dense(x, D_in, num_units, name, weights))
+            return dropout(relu_outputs[name])  # [n_samples*n_steps, num_units]
+
     h, D_h = tf.reshape(inputs, [-1, D_input]), D_input  # [n_samples*n_steps, D_input]
     for k in range(n_ff):  # feedforward layers before the RNN
-        h = dropout(tf.nn.relu(_dense(h, D_h, num_units, f"ff_in{k}", weights)))
+        h = relu_layer(h, D_h, f"ff_in{k}")
         D_h = num_units
     if arch != "ff":
-        x_T = tf.transpose(tf.reshape(h, [n_samples, n_steps, D_h]), perm=[1, 0, 2])  # [n_steps, n_samples, D_h]
+        with tf.name_scope("inputs_T"):
+            x_T = tf.transpose(tf.reshape(h, [n_samples, n_steps, D_h]), perm=[1, 0, 2])  # [n_steps, n_samples, D_h]
         layer_in, D_in = x_T, D_h
         for layer in range(n_layers):
             with tf.name_scope(f"rnn{layer}"):
@@ -116,30 +123,32 @@ def build_network(arch="birnn", **settings):
                 if D_out != D_h:
                     raise ValueError("stacking='tutorial' needs merge != 'concat' and "
                                      f"num_units == the RNN input size; got {D_out} and {D_h}")
-        # back to [n_samples, n_steps, D_out], then [n_samples*n_steps, D_out]
-        h = tf.reshape(tf.transpose(out, perm=[1, 0, 2]), [-1, D_out])
-        D_h = D_out
-        if arch == "birnn":
-            h = dropout(h)
+        with tf.name_scope("rnn_out"):
+            # back to [n_samples, n_steps, D_out], then [n_samples*n_steps, D_out]
+            h = tf.reshape(tf.transpose(out, perm=[1, 0, 2]), [-1, D_out])
+            D_h = D_out
+            if arch == "birnn":
+                h = dropout(h)
     for k in range(n_ff):  # feedforward layers after the RNN
-        h = dropout(tf.nn.relu(_dense(h, D_h, num_units, f"ff_out{k}", weights)))
+        h = relu_layer(h, D_h, f"ff_out{k}")
         D_h = num_units
-    output = _dense(h, D_h, D_label, "output", weights)  # [n_samples*n_steps, D_label]
-
-    sq = tf.reshape((output - labels) ** 2, [n_samples, n_steps, D_label])
-    mask = tf.sequence_mask(sequence_length, maxlen=n_steps, dtype=tf.float32)  # [n_samples, n_steps]
-    frames = tf.cast(sequence_length, tf.float32) * D_label
-    # each utterance's MSE on its real frames `[n_samples]`
-    per_utterance_loss = tf.reduce_sum(sq * mask[:, :, None], axis=[1, 2]) / frames
-    if c.variable_length:
-        loss = tf.reduce_mean(per_utterance_loss)
-    else:
-        loss = tf.reduce_mean((output - labels) ** 2)  # the tutorial's loss
-    dense_W = [v for k, v in weights.items() if k.endswith("/W")]
-    L2_total = tf.add_n([tf.nn.l2_loss(W) for W in dense_W])
-    train_step = tf.compat.v1.train.AdamOptimizer(c.learning_rate).minimize(
-        loss + c.L2_penalty * L2_total)
+    with tf.name_scope("output"):
+        output = _dense(h, D_h, D_label, "output", weights)  # [n_samples*n_steps, D_label]
+    with tf.name_scope("loss"):
+        sq = tf.reshape((output - labels) ** 2, [n_samples, n_steps, D_label])
+        mask = tf.sequence_mask(sequence_length, maxlen=n_steps, dtype=tf.float32)  # [n_samples, n_steps]
+        frames = tf.cast(sequence_length, tf.float32) * D_label
+        # each utterance's MSE on its real frames `[n_samples]`
+        per_utterance_loss = tf.reduce_sum(sq * mask[:, :, None], axis=[1, 2]) / frames
+        if c.variable_length:
+            loss = tf.reduce_mean(per_utterance_loss)
+        else:
+            loss = tf.reduce_mean((output - labels) ** 2)  # the tutorial's loss
+        dense_W = [v for k, v in weights.items() if k.endswith("/W")]
+        L2_total = tf.add_n([tf.nn.l2_loss(W) for W in dense_W])
+        objective = loss + c.L2_penalty * L2_total  # what Adam minimizes
+    train_step = tf.compat.v1.train.AdamOptimizer(c.learning_rate).minimize(objective)
     return Network(inputs=inputs, labels=labels, drop_keep_rate=drop_keep_rate, output=output,
                    loss=loss, per_utterance_loss=per_utterance_loss, train_step=train_step,
                    L2_total=L2_total, sequence_length=sequence_length, cells=cells,
-                   weights=weights, config=asdict(c))
+                   weights=weights, config=asdict(c), relu_outputs=relu_outputs)

@@ -30,10 +30,9 @@ from importlib.util import find_spec
 
 from .bench_epoch import EPOCH_VARIANTS, print_epochs
 from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
-from ..core.cells import GRUcell
 from ..data.synthetic import reference_statistics
 
-__all__ = ["register", "run", "UnfusedGRUcell", "training_flops_per_frame"]
+__all__ = ["register", "run", "training_flops_per_frame"]
 
 VARIANTS = ("faithful", "unfused", "fast", "faithful-lstm", "fast-lstm", "tf", "keras",
             "keras-xla", "torch")
@@ -45,20 +44,6 @@ QUICK = dict(num_units=8, steps=10, batch_sizes="2", repeats=1, variants="faithf
 EPOCH_DEFAULT = "fast,fast-lstm,keras"  # rows of --epochs
 TRAIN_KEEP = 0.7  # the blog's dropout keep rate while training
 PEAK_N = 2048  # size of the square matmul that measures peak GFLOP/s
-
-
-class UnfusedGRUcell(GRUcell):
-    """``GRUcell`` whose ``Step`` does one matmul per gate, like the tutorial's LV1 code
-    (6 small matmuls per step instead of 2 fused ones). Same variables, same numbers."""
-
-    def Step(self, prev_h, current_x):
-        """One time step: `[n_samples, D_cell]`, `[n_samples, D_input]` -> `[n_samples, D_cell]`."""
-        import tensorflow as tf
-        (Wxr, Whr, br), (Wxu, Whu, bu), (Wxc, Whc, bc) = self.rgate, self.ugate, self.cell
-        r = tf.sigmoid(tf.matmul(current_x, Wxr) + br + tf.matmul(prev_h, Whr))  # reset gate
-        u = tf.sigmoid(tf.matmul(current_x, Wxu) + bu + tf.matmul(prev_h, Whu))  # update gate
-        c = tf.tanh(tf.matmul(current_x, Wxc) + bc + r * tf.matmul(prev_h, Whc))  # candidate
-        return (1 - u) * prev_h + u * c
 
 
 def _n_gates(variant):
@@ -114,6 +99,7 @@ def _measure_tf(config):
             inputs, labels, keep, output, train_step = tf_peer_network(U)
         else:
             from ..core import network
+            from ..core.cells import UnfusedGRUcell
             if variant == "unfused":  # 'gru' is the unfused cell in this child process only
                 network.CELLS["gru"] = UnfusedGRUcell
             cell = variant.partition("-")[2] or "gru"  # e.g. 'fast-lstm' -> 'lstm'

@@ -5,12 +5,17 @@ Each tool module has ``register(subparsers)``, which adds its parser and sets
 error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1``
 to see the traceback anyway. An ``OSError`` prints the path and the cause (disk full,
 permission denied, not a directory, name too long); Ctrl-C prints one line, exit status 130.
+
+The tool modules import TensorFlow only in their run functions, so ``--help`` and argument
+errors answer at once. TensorFlow's C++ start-up log is kept quiet (``tf1_birnn.core.quiet``);
+``--verbose`` or ``TF1_BIRNN_VERBOSE=1`` shows it.
 """
 import argparse
 import errno
 import os
 import sys
 
+from ..core import quiet
 from ..core.checks import UsageError
 from ..training.lock import RunLocked
 from . import bench, commands, compare, fetch_data, reproduce
@@ -27,9 +32,13 @@ def build_parser():
     parser = _Parser(prog="tf1-birnn", description="The bidirectional LSTM/GRU tutorial on "
                      "TensorFlow 2's tf.compat.v1: train, evaluate, predict, compare with the "
                      "blog, benchmark, reproduce.")
+    verbose = f"show TensorFlow's start-up log (or set {quiet.ENV}=1)"
+    parser.add_argument("--verbose", action="store_true", help=verbose)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in (commands, fetch_data, compare, bench, reproduce):
         module.register(sub)
+    for p in sub.choices.values():  # also after the command: `tf1-birnn train --verbose`
+        p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose)
     return parser
 
 
@@ -60,6 +69,8 @@ def main(argv=None):
         parser = build_parser()
         args = parser.parse_args(argv)
         command = args.command
+        if args.verbose:
+            quiet.uninstall()
         return args.func(args) or 0
     except KeyboardInterrupt:
         print(f"tf1-birnn {command}: interrupted", file=sys.stderr)

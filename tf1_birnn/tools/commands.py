@@ -10,9 +10,10 @@ from ..data.helpers import data_prer, train_test_split
 from ..data.source import DataSource
 from ..training.config import (DEFAULT_PRESET, PRESETS, check_resume, flag_fields, flag_name,
                                preset_config)
-from ..training.plot import trajectory_image, write_png
-from ..training.run import check_new_run, last_checkpoint, open_run, restore_newest, train_run
 from ..training.loop import evaluate, predict_utterance, TrainingDiverged
+
+# TensorFlow-heavy modules (training.run, training.plot) are imported in the run functions,
+# so that `tf1-birnn --help` and argument errors never load TensorFlow
 
 __all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
            "add_config_args", "positive_int", "positive_float"]
@@ -128,6 +129,7 @@ def register(sub):
 
 
 def run_train(args):
+    from ..training.run import check_new_run, open_run, train_run
     if args.resume:
         if not args.run_name:
             raise UsageError("--resume needs --run-name of the run to continue")
@@ -164,6 +166,7 @@ def _restore(args, check_data=None):
     """A run's last checkpoint and its data: ``(checkpoint, X, Y, sess, net)``.
 
     ``check_data(X)`` runs before the network is built, to refuse bad arguments early."""
+    from ..training.run import last_checkpoint, open_run, restore_newest
     config, _ = open_run(args.run_dir)
     last_checkpoint(args.run_dir)  # a run without any checkpoint: say so before loading data
     X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
@@ -189,6 +192,7 @@ def run_evaluate(args):
 
 
 def run_predict(args):
+    from ..training.plot import trajectory_png
     out = args.out or os.path.join(args.run_dir, "predictions")
     stem = os.path.join(out, f"utterance{args.utterance}")
     for path in (f"{stem}.npy", f"{stem}.png"):
@@ -205,7 +209,8 @@ def run_predict(args):
         pred = predict_utterance(sess, net, x)  # [n_frames, D_label], standardized units
     os.makedirs(out, exist_ok=True)
     np.save(f"{stem}.npy", pred)
-    write_png(f"{stem}.png", trajectory_image(y, pred))
+    with open(f"{stem}.png", "wb") as f:
+        f.write(trajectory_png(y, pred))
     mse = float(np.mean((pred - y) ** 2))
     print(f"utterance {args.utterance}: MSE {mse:.4f} (standardized); wrote {stem}.npy "
           f"(predicted [n_frames, {pred.shape[1]}]) and {stem}.png (black real, red predicted)")

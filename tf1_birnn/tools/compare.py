@@ -7,7 +7,6 @@ The report says which data the run used: the blog trained on the tutorial's X.np
 compared in shape (how fast the loss falls, train/test gap, ordering of models), not in value.
 """
 from ..data.source import DataSource
-from ..training.run import open_run
 from .blog import blog_match, blog_seconds_per_epoch, fmt
 
 __all__ = ["compare_report", "register"]
@@ -15,6 +14,8 @@ __all__ = ["compare_report", "register"]
 
 def compare_report(run_dir):
     """A Markdown report of ``run_dir``'s losses and timings beside the blog's."""
+    from ..training.run import open_run  # TensorFlow-heavy: imported when used
+
     config, history = open_run(run_dir)
     key, entry, point = blog_match(config.arch, config.n_layers)
     blog = {row["epoch"]: row for row in entry["curve"]}

@@ -39,17 +39,16 @@ import platform
 import time
 from dataclasses import replace
 
-import tensorflow as tf
-
 from ..core.checks import UsageError
 from .blog import blog_figure, blog_match, blog_results, blog_seconds_per_epoch, fmt
 from .commands import add_data_args, cut_data, describe_data, positive_float, positive_int
 from ..data.helpers import data_prer, train_test_split
 from ..data.source import DataSource
-from ..training.checkpoints import list_checkpoints
-from ..training.run import build_session, last_checkpoint, open_run, preset_config, train_run
+from ..training.config import preset_config
 from ..training.loop import predict_utterance
-from .viz import lag1_autocorrelation, roughness
+from ..training.plot import lag1_autocorrelation, roughness
+# TensorFlow and training.run are imported in the functions that need them, so that
+# `tf1-birnn --help` never loads TensorFlow
 
 __all__ = ["SIZES", "MODELS", "SEED", "BENCH_CPU", "roughness", "lag1_autocorrelation",
            "reproduce", "estimate", "flops_per_frame", "default_name", "results_table",
@@ -138,6 +137,7 @@ def _hours(seconds):
 
 def _measured(run_dir):
     """Median wall seconds per epoch of ``run_dir``'s epochs after the first, or ``None``."""
+    from ..training.run import open_run
     path = os.path.join(run_dir, "history.json")
     if not os.path.isfile(path):
         return None
@@ -177,6 +177,8 @@ def default_name(size, data):
 
 def _epochs_done(run_dir):
     """Epochs of ``run_dir`` that have a checkpoint (what ``train_run(resume=True)`` keeps)."""
+    from ..training.checkpoints import list_checkpoints
+    from ..training.run import open_run
     if not os.path.isfile(os.path.join(run_dir, "config.json")):
         return 0
     candidates = list_checkpoints(run_dir)  # newest first, model.ckpt-<epoch>
@@ -186,6 +188,7 @@ def _epochs_done(run_dir):
 
 def _check_same_plan(root, model, config):
     """Refuse to continue ``root/model`` if it was made with other settings or data."""
+    from ..training.run import open_run
     run_dir = os.path.join(root, model)
     if not os.path.isfile(os.path.join(run_dir, "config.json")):
         return
@@ -210,6 +213,7 @@ def _network(model):
 
 def _smoothness(run_dir, test):
     """Roughness and lag-1 autocorrelation of the last checkpoint's test predictions."""
+    from ..training.run import build_session, last_checkpoint, open_run
     config, _ = open_run(run_dir)
     _, sess, net, _ = build_session(config, last_checkpoint(run_dir))
     with sess:
@@ -220,6 +224,7 @@ def _smoothness(run_dir, test):
 
 
 def _summary(model, run_dir, smooth):
+    from ..training.run import open_run
     _, history = open_run(run_dir)
     best = min(history, key=lambda r: r["test"])
     at10 = history[9]["test"] if len(history) >= 10 else None
@@ -244,6 +249,10 @@ def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data=Dat
     ``estimate_only=True`` only the time estimates are printed (returns ``None``). Returns the
     summary dict that is also saved as ``logdir/name/reproduce.json``.
     """
+    import tensorflow as tf
+
+    from ..training.run import train_run
+
     data = DataSource.from_json(data).to_json()
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(map(repr, SIZES))}; got {size!r}")

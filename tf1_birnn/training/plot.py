@@ -1,73 +1,107 @@
-"""Dependency-free trajectory plots: a small NumPy rasterizer and a PNG writer.
+"""Pictures and smoothness measures of predicted trajectories: the one home of both.
 
-TensorBoard's image of "predicted vs real trajectory" and ``tf1-birnn predict``'s PNG both use
-it, so training needs neither matplotlib nor an eager TensorFlow context.
+- ``plot_trajectories``: real (black) vs predicted (red) trajectories, one panel per
+  channel, with the channel's name, a legend and the frame axis (matplotlib figure, for the
+  notebooks);
+- ``trajectory_png``: the same drawing as PNG bytes, for TensorBoard's image
+  ``trajectory/test_utterance`` and ``tf1-birnn predict``'s PNG (matplotlib's Agg canvas,
+  no pyplot and no display needed);
+- ``roughness`` and ``lag1_autocorrelation`` check the blog's claim that the predicted
+  trajectories are smooth with a number (``tf1-birnn reproduce``, the notebooks).
+
+matplotlib is imported when a picture is drawn, so importing this module is cheap.
 """
-import struct
-import zlib
+import io
 
 import numpy as np
 
-__all__ = ["trajectory_image", "encode_png", "write_png"]
+__all__ = ["roughness", "lag1_autocorrelation", "channel_names", "plot_trajectories",
+           "trajectory_png"]
 
-REAL = (0, 0, 0)  # real trajectory: black
-PRED = (220, 40, 40)  # predicted trajectory: red
-
-
-def _draw_line(img, ys, x0, width, color):
-    """Draw the polyline through ``ys`` `[n]` (pixel rows) across ``width`` columns from ``x0``."""
-    n = len(ys)
-    xs = x0 + np.linspace(0, width - 1, n)
-    for k in range(n - 1):  # sample each segment densely enough to be continuous
-        steps = int(max(abs(xs[k + 1] - xs[k]), abs(ys[k + 1] - ys[k]), 1)) + 1
-        t = np.linspace(0.0, 1.0, steps)
-        px = np.round(xs[k] + t * (xs[k + 1] - xs[k])).astype(int)
-        py = np.round(ys[k] + t * (ys[k + 1] - ys[k])).astype(int)
-        img[py, px] = color
-        img[np.minimum(py + 1, img.shape[0] - 1), px] = color  # 2 px thick
+N_POSITIONS = 8  # the original labels: 4 sensors x (x, y), then their deltas, delta-deltas
 
 
-def trajectory_image(real, pred, channels=(0, 1, 2, 3), panel_height=90, width=600):
-    """Plot real and predicted trajectories `[n_frames, D_label]`, one panel per channel.
+def roughness(real, pred):
+    """Mean absolute second difference of ``pred`` over that of ``real``.
 
-    Returns an RGB image `[len(channels)*panel_height, width, 3]` (uint8): real in black,
-    predicted in red, each panel scaled to the range of both curves.
+    ``real``, ``pred``: lists of `[n_frames, D_label]` arrays (one per utterance). 1 means as
+    smooth as the real trajectories, larger is rougher; frame-by-frame jitter raises it.
     """
-    real, pred = np.asarray(real, dtype=np.float64), np.asarray(pred, dtype=np.float64)
+    num = sum(float(np.abs(np.diff(p, n=2, axis=0)).sum()) for p in pred)
+    den = sum(float(np.abs(np.diff(r, n=2, axis=0)).sum()) for r in real)
+    return num / den if den > 0 else float("nan")  # flat real trajectories: undefined
+
+
+def lag1_autocorrelation(seqs):
+    """Mean over utterances and channels of the lag-1 autocorrelation of `[n_frames, D]` arrays."""
+    values = []
+    for s in seqs:
+        c = s - s.mean(axis=0)  # [n_frames, D]
+        den = (c ** 2).sum(axis=0)  # [D]
+        ok = den > 0
+        values.append(((c[1:] * c[:-1]).sum(axis=0)[ok] / den[ok]).mean())
+    return float(np.mean(values))
+
+
+def channel_names(D_label):
+    """Names of the label channels: for the original's 24 (see ``label_layout`` in
+    ``resources/original_corpus.json``) 'sensor 1 x' ... 'sensor 4 y', then 'Δ ...' and
+    'ΔΔ ...'; otherwise 'channel 0', 'channel 1', ..."""
+    if D_label != 3 * N_POSITIONS:
+        return [f"channel {k}" for k in range(D_label)]
+    positions = [f"sensor {k // 2 + 1} {'xy'[k % 2]}" for k in range(N_POSITIONS)]
+    return positions + [f"Δ {p}" for p in positions] + [f"ΔΔ {p}" for p in positions]
+
+
+def _check(real, pred, channels):
+    real, pred = np.asarray(real), np.asarray(pred)
     if real.shape != pred.shape or real.ndim != 2:
         raise ValueError(f"real and pred must both be [n_frames, D_label]; got {real.shape} "
                          f"and {pred.shape}")
-    channels = [c for c in channels if c < real.shape[1]]
-    img = np.full((len(channels) * panel_height, width, 3), 255, dtype=np.uint8)
-    margin = 6
-    for row, ch in enumerate(channels):
-        top = row * panel_height
-        img[top, :] = (200, 200, 200)  # panel separator
-        lo = min(real[:, ch].min(), pred[:, ch].min())
-        hi = max(real[:, ch].max(), pred[:, ch].max())
-        span = hi - lo if hi > lo else 1.0
-        for series, color in ((real[:, ch], REAL), (pred[:, ch], PRED)):
-            ys = top + margin + (hi - series) / span * (panel_height - 2 * margin - 1)
-            _draw_line(img, ys, margin, width - 2 * margin, color)
-    return img
+    bad = [c for c in channels if not 0 <= c < real.shape[1]]
+    if bad or not channels:
+        raise ValueError(f"channels must be a non-empty list of label channels in "
+                         f"0..{real.shape[1] - 1}; got {tuple(channels)}")
+    return real, pred
 
 
-def encode_png(img):
-    """Encode an RGB image `[height, width, 3]` (uint8) as PNG bytes."""
-    img = np.ascontiguousarray(img, dtype=np.uint8)
-    height, width = img.shape[:2]
-    raw = b"".join(b"\x00" + img[y].tobytes() for y in range(height))  # filter 0 per row
+def _draw(fig, real, pred, channels, title, names):
+    """Draw ``real``/``pred`` `[n_frames, D_label]` into ``fig``: one panel per channel."""
+    names = names or channel_names(real.shape[1])
+    axes = fig.subplots(len(channels), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, ch in zip(axes, channels):
+        ax.plot(real[:, ch], color="black", lw=1.2, label="real")
+        ax.plot(pred[:, ch], color="tab:red", lw=1.2, label="predicted")
+        ax.set_ylabel(names[ch], fontsize=9)
+        ax.tick_params(labelsize=8)
+    axes[0].legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("frame (10 ms)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
 
-    def chunk(tag, data):
-        body = tag + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+def plot_trajectories(real, pred, channels=(0, 1, 2, 3), title=None, names=None):
+    """Plot real (black) and predicted (red) trajectories `[n_frames, D_label]`, one panel per
+    channel of ``channels`` (``names``: the channels' names, default ``channel_names``);
+    return the matplotlib figure (made with pyplot, so a notebook shows it)."""
+    import matplotlib.pyplot as plt
+
+    real, pred = _check(real, pred, channels)
+    fig = plt.figure(figsize=(9, 1.6 * len(channels)))
+    _draw(fig, real, pred, channels, title, names)
+    return fig
 
 
-def write_png(path, img):
-    """Write ``img`` `[height, width, 3]` to ``path`` as a PNG file."""
-    with open(path, "wb") as f:
-        f.write(encode_png(img))
+def trajectory_png(real, pred, channels=(0, 1, 2, 3), title=None, names=None, dpi=100):
+    """The picture of ``plot_trajectories`` as PNG bytes (drawn off-screen, without pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    real, pred = _check(real, pred, channels)
+    fig = Figure(figsize=(9, 1.6 * len(channels)), dpi=dpi)
+    FigureCanvasAgg(fig)
+    _draw(fig, real, pred, channels, title, names)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

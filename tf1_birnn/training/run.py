@@ -10,8 +10,8 @@ Everything a run writes goes to ``<logdir>/<run-name>/``:
 - ``model.ckpt-<epoch>.*`` + ``.manifest.json``: ``tf.compat.v1.train.Saver`` after each
   epoch, verified by a manifest (the three newest are kept; see
   ``tf1_birnn.training.checkpoints``); ``lock`` while a process trains it;
-- TensorBoard event files, per epoch here and per Adam step in ``steps/`` (see
-  ``tf1_birnn.training.summaries``).
+- TensorBoard event files: the loss per epoch in ``train/`` and ``test/``, per Adam step in
+  ``steps/``, the rest here (see ``tf1_birnn.training.summaries``).
 
 A run folder is never reused silently: a new run needs a new name, ``resume=True``
 continues after the newest checkpoint that restores and never starts over. A checkpoint
@@ -37,6 +37,7 @@ from .lock import RunLock
 from ..core.network import build_network
 from .config import PRESETS, RunConfig, preset_config
 from .summaries import RunWriter
+from .diagnose import dead_relu_shares, dead_relu_warning
 from .loop import TrainingDiverged, evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
@@ -346,6 +347,7 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
     resume = done > 0
     writer = RunWriter(run_dir, graph, resume_epoch=done if resume else None,
                        resume_step=done * steps_per_epoch if resume else None)
+    warned = False  # about dead ReLU units, once
     with graph.as_default(), sess:
         try:
             for k in range(done, config.epochs):
@@ -369,6 +371,11 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
                 tl, dl = evaluate(sess, net, train), evaluate(sess, net, test)
                 out((k, 'train:', round(tl, 3), 'test:', round(dl, 3)))
                 writer.scalars(k, train=tl, test=dl)
+                shares = dead_relu_shares(sess, net, test or train)
+                writer.dead_relu(k, shares)
+                if not warned and dead_relu_warning(shares):
+                    out(dead_relu_warning(shares))
+                    warned = True
                 writer.weights(sess, k)
                 if k % config.image_every == 0 or k == config.epochs - 1:
                     writer.trajectory(test[0][1], predict_utterance(sess, net, test[0][0]), k)

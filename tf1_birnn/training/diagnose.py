@@ -1,0 +1,52 @@
+"""Is the network dead? The share of dead ReLU units per layer, and a warning saying what
+to try.
+
+A ReLU unit is dead when it outputs 0 on (nearly) every frame: no gradient reaches its
+weights, so it stays dead. Here "dead" means 0 on at least ``DEAD_FRAMES`` (99%) of the
+frames evaluated. When every unit of a layer is dead, that layer passes on a constant and
+the network predicts a constant: the loss sticks at 1.000, the variance of the
+standardized labels. This happens with ``--num-units 16`` or ``32`` (a few large Adam
+steps kill a small layer): ``tf1-birnn train --num-units 16 --epochs 3`` ended with every
+unit of ``ff_out1`` dead. Healthy runs have dead units too: ``tf1-birnn train --epochs 2``
+(the quick preset, 128 units) had 85% of ``ff_out0`` dead after epoch 0 and 45% after
+epoch 1 (both on the embedded corpus's test set). So only a whole dead layer is warned
+about.
+"""
+import numpy as np
+
+__all__ = ["dead_relu_shares", "dead_relu_warning", "DEAD_FRAMES"]
+
+DEAD_FRAMES = 0.99  # a unit is dead when it outputs 0 on at least this share of frames
+
+
+def dead_relu_shares(sess, net, pairs):
+    """``{layer: share}``: the share of each ReLU layer's units that output 0 on at least
+    ``DEAD_FRAMES`` of the frames of ``pairs`` (``[x, y]`` with ``x`` `[1, n_frames,
+    D_input]`), dropout off; ``{}`` for a network without ReLU layers. Utterances go one at
+    a time, so no padding counts."""
+    names = list(net.relu_outputs)
+    if not names or not pairs:
+        return {}
+    active = {name: 0 for name in names}  # frames on which each unit is > 0: [num_units]
+    frames = 0
+    for x, _ in pairs:
+        feed = {net.inputs: x, net.drop_keep_rate: 1.0}
+        if net.sequence_length is not None:
+            feed[net.sequence_length] = np.array([x.shape[1]], np.int32)
+        outputs = sess.run([net.relu_outputs[name] for name in names], feed)
+        for name, out in zip(names, outputs):  # out: [n_frames, num_units]
+            active[name] = active[name] + (out > 0).sum(axis=0)
+        frames += x.shape[1]
+    return {name: float(np.mean(active[name] <= (1 - DEAD_FRAMES) * frames))
+            for name in names}
+
+
+def dead_relu_warning(shares):
+    """A one-line warning naming the layers of ``shares`` whose units are all dead, else
+    ``None``."""
+    dead = [name for name, share in shares.items() if share >= 1.0]
+    if not dead:
+        return None
+    return (f"warning: every ReLU unit of {', '.join(dead)} outputs 0 on the test frames "
+            "(dead ReLUs), so the network predicts a constant and the loss stays near "
+            "1.000; try a lower --learning-rate, more --num-units or another --seed")
