@@ -38,7 +38,10 @@ same layout so that every notebook and test runs without them:
 
 Where it departs from the original on purpose: the articulation has no phonetic content, no
 speaker and no head movement; the anticipation and carry-over are symmetric, and the kernel's
-corner at lag 0 makes the delta-deltas 1.2-1.5 times as large as the original's; the velocity
+corner at lag 0 makes the delta-deltas 1.2-1.5 times as large as the original's and the
+deltas and delta-deltas less smooth (lag-1 autocorrelation about 0.95 and 0.87 against 0.98
+and 0.96); the difficulty depends on the corpus seed (the +/-10-frame ridge probe gives
+0.527-0.621 over seeds 0-4, docs/results.md); the velocity
 correlation is matched only approximately (within about 0.1); the "acoustics" are far simpler
 than speech, and their nonlinearity (a fixed random network, ``MODEL_SEED``) is invented, not
 measured. Numbers obtained on it (losses, curves) are not the blog's numbers; only the
