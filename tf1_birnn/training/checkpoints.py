@@ -15,7 +15,9 @@ moved or copied run folder uses its own weights.
 ``damaged/`` instead of deleting it.
 
 Run folders written before manifests existed (``model.ckpt-<epochs done>``, numbered from 1)
-are read as they are, unverified.
+are read as they are, unverified; their RNN weights carry the names TensorFlow gave them then
+(``rnn0/fw/Variable``, ``Variable_1``, ... in creation order), which ``restore`` maps onto
+today's names after the tutorial (``rnn0/fw/rgate/Wx``, ...; see ``legacy_names``).
 """
 import hashlib
 import json
@@ -26,12 +28,14 @@ import tensorflow as tf
 
 __all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "write_manifest",
            "verify_checkpoint", "remove_checkpoint", "last_checkpoint", "save_checkpoint",
-           "restore", "set_aside", "PREFIX"]
+           "restore", "set_aside", "legacy_names", "PREFIX"]
 
 PREFIX = "model.ckpt"
 _INDEX = re.compile(r"^model\.ckpt-(\d+)\.index$")
 _MANIFEST = ".manifest.json"
 _MANIFEST_NAME = re.compile(r"^model\.ckpt-(\d+)\.manifest\.json$")
+# a cell's gate variable as named today: <cell scope>/<gate>/<Wx|Wh|b>[/<Adam slot>]
+_GATE_VARIABLE = re.compile(r"^(.+)/(?:igate|fgate|ogate|cell|rgate|ugate)/(?:Wx|Wh|b)(/.*)?$")
 
 
 class CheckpointError(ValueError):
@@ -176,10 +180,43 @@ def last_checkpoint(run_dir):
     raise CheckpointError(f"no checkpoint of run {run_dir!r} is intact: {'; '.join(problems)}")
 
 
+def legacy_names(variables):
+    """``{name in a checkpoint written before the gates were named: variable}``.
+
+    ``variables`` in creation order (``tf.compat.v1.global_variables()``). The k-th gate
+    variable of a cell scope was ``<scope>/Variable`` (k = 0) or ``<scope>/Variable_<k>``;
+    Adam's slots follow their variable; every other name is unchanged.
+    """
+    mapping, counts, old = {}, {}, {}
+    for v in variables:
+        name = v.op.name
+        m = _GATE_VARIABLE.match(name)
+        if m is None:
+            mapping[name] = v
+            continue
+        primary = name[:len(name) - len(m.group(2) or "")]
+        if primary not in old:  # a primary variable (slots come after all primaries)
+            k = counts.get(m.group(1), 0)
+            counts[m.group(1)] = k + 1
+            old[primary] = f"{m.group(1)}/Variable" + (f"_{k}" if k else "")
+        mapping[old[primary] + (m.group(2) or "")] = v
+    return mapping
+
+
 def restore(saver, sess, path):
-    """``saver.restore``; :class:`CheckpointError` naming ``path`` when it fails."""
+    """``saver.restore``, or from a checkpoint of the old variable names (``legacy_names``);
+    :class:`CheckpointError` naming ``path`` when it fails."""
     try:
-        saver.restore(sess, path)
+        try:
+            saver.restore(sess, path)
+        except tf.errors.NotFoundError:  # a name missing: maybe a checkpoint of old names
+            saved = {name for name, _ in tf.train.list_variables(path)}
+            with sess.graph.as_default():
+                mapping = legacy_names(tf.compat.v1.global_variables())
+            if not set(mapping) <= saved:
+                raise
+            with sess.graph.as_default():
+                tf.compat.v1.train.Saver(var_list=mapping).restore(sess, path)
     except (tf.errors.OpError, ValueError) as e:
         first = str(getattr(e, "message", e)).strip().splitlines()[0]
         raise CheckpointError(f"{path}: cannot be restored ({type(e).__name__}: {first})") \
