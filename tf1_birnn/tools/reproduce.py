@@ -476,14 +476,24 @@ def run(args):
     data = cut_data(describe_data(args), args.max_utterances, args.max_frames)
     X, Y = data.load()
     name = args.name or default_name(args.size, data)
-    if args.seeds:
-        return _run_seeds(args, X, Y, data, models, name)
-    summary = reproduce(X, Y, args.logdir, name, args.size, models, data, args.resume,
-                        estimate_only=args.estimate, epochs=args.epochs,
-                        num_units=args.num_units, learning_rate=args.learning_rate)
-    if summary is None:
+    # one reproduction, or one per seed in <name>/seed<N>/ with the table over the seeds
+    seeds = args.seeds or [None]
+    summaries = []
+    for seed in seeds:
+        if seed is not None:
+            print(f"==== seed {seed}")
+        summaries.append(reproduce(
+            X, Y, args.logdir, name if seed is None else os.path.join(name, f"seed{seed}"),
+            args.size, models, data, args.resume, estimate_only=args.estimate,
+            epochs=args.epochs, num_units=args.num_units, learning_rate=args.learning_rate,
+            seed=seed))
+    if args.estimate:
         return 0
-    table = results_table(summary)
+    tables = [results_table(s) for s in summaries]
+    if args.seeds:
+        tables = [seeds_table(summaries)] + [
+            f"Seed {s['settings']['seed']}:\n\n{t}" for s, t in zip(summaries, tables)]
+    table = "\n\n".join(tables)
     print(table)
     root = os.path.join(args.logdir, name)
     reports = [os.path.join(root, "results.md")] + ([args.report] if args.report else [])
@@ -491,23 +501,10 @@ def run(args):
         with open(path, "w", encoding="utf-8") as f:
             f.write(table + "\n")
     if args.plot:
-        plot_curves(summary, args.plot)
-        print(f"wrote {args.plot}")
+        plot_curves(summaries[0], args.plot)
+        print(f"wrote {args.plot}" + (f" (seed {seeds[0]})" if args.seeds else ""))
     print(f"tables in {', '.join(reports)}; view the runs with: tensorboard --logdir {root}")
     return 0
-
-
-def _run_seeds(args, X, Y, data, models, name):
-    """``run`` with ``--seeds``: one reproduction per seed, then the table over the seeds."""
-    summaries = []
-    for seed in args.seeds:
-        print(f"==== seed {seed}")
-        summaries.append(reproduce(X, Y, args.logdir, os.path.join(name, f"seed{seed}"),
-                                   args.size, models, data, args.resume, epochs=args.epochs,
-                                   num_units=args.num_units, learning_rate=args.learning_rate,
-                                   seed=seed, estimate_only=args.estimate))
-    if args.estimate:
-        return 0
     table = "\n\n".join([seeds_table(summaries)] + [
         f"Seed {s['settings']['seed']}:\n\n{results_table(s)}" for s in summaries])
     print(table)
