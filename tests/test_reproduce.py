@@ -79,18 +79,18 @@ def test_the_same_command_continues_and_other_settings_are_refused(reproduced, c
 
 
 def test_an_interrupted_model_resumes_from_its_checkpoint(reproduced, tmp_path, capsys):
-    """Copy a finished model, cut it back to epoch 1 as a kill would leave it, rerun."""
+    """Copy a finished model, cut it back to its first epoch as a kill would leave it, rerun."""
     import shutil
     args, root, _, _ = reproduced
     copy = str(tmp_path / "r")
     shutil.copytree(root, copy)
     lv1 = os.path.join(copy, "lv1")
     for f in os.listdir(lv1):
-        if f.startswith("model.ckpt-2"):
+        if f.startswith("model.ckpt-1."):  # epoch 1's checkpoint (numbered from 0)
             os.unlink(os.path.join(lv1, f))
     with open(os.path.join(lv1, "checkpoint"), "w", encoding="utf-8") as f:
-        f.write('model_checkpoint_path: "model.ckpt-1"\n'
-                'all_model_checkpoint_paths: "model.ckpt-1"\n')
+        f.write('model_checkpoint_path: "model.ckpt-0"\n'
+                'all_model_checkpoint_paths: "model.ckpt-0"\n')
     args = args[:-2]
     args[args.index("--logdir") + 1] = str(tmp_path)
     assert main(args + ["--models", "lv1,lv2"]) == 0
