@@ -505,16 +505,3 @@ def run(args):
         print(f"wrote {args.plot}" + (f" (seed {seeds[0]})" if args.seeds else ""))
     print(f"tables in {', '.join(reports)}; view the runs with: tensorboard --logdir {root}")
     return 0
-    table = "\n\n".join([seeds_table(summaries)] + [
-        f"Seed {s['settings']['seed']}:\n\n{results_table(s)}" for s in summaries])
-    print(table)
-    root = os.path.join(args.logdir, name)
-    reports = [os.path.join(root, "results.md")] + ([args.report] if args.report else [])
-    for path in reports:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(table + "\n")
-    if args.plot:
-        plot_curves(summaries[0], args.plot)
-        print(f"wrote {args.plot} (seed {args.seeds[0]})")
-    print(f"tables in {', '.join(reports)}; view the runs with: tensorboard --logdir {root}")
-    return 0
