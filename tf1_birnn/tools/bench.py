@@ -197,10 +197,10 @@ def run(args):
     print(f"# tf1-birnn bench ({date.today().isoformat()})\n")
     print(f"- machine: {_cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()},"
           f" TensorFlow {tf.__version__}")
+    how = ("whole blog epochs" if args.epochs else
+           f"{T} frames per utterance; best of {opts['repeats']} timed steps after a warm-up")
     print(f"- network: birnn 39 -> {U} x2 -> BiGRU {U} (sum) -> {U} x2 -> 24 (BiLSTM in the "
-          f"-lstm rows); {T} frames per "
-          f"utterance; best of {opts['repeats']} timed steps after a warm-up; one child "
-          f"process per row")
+          f"-lstm rows); {how}; one child process per row")
     print(f"- matmul FLOPs per frame: training {train_flops / 1e6:.3g} M, "
           f"evaluation {eval_flops / 1e6:.3g} M")
     print(f"- load average at the start: {_load()} (ratios hold only within one run; a "
