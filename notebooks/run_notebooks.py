@@ -8,9 +8,8 @@ of this interpreter, in the folder ``notebooks/`` (so ``LOGDIR = "../logs"`` is 
 ``logs/``), and is saved with its outputs; the seconds each took are printed. Run 01 and 02
 before 03, which plots the runs they leave in ``logs/``.
 
-TensorFlow writes a few start-up lines to the process's stderr before its log level applies;
-the kernel does not copy such file-descriptor output into the notebook (ipykernel's
-``capture_fd_output``), so they stay out of the outputs. ``tests/test_notebooks.py`` runs the
+The kernel is a plain one: the notebooks ``import tf1_birnn`` before TensorFlow, which keeps
+TensorFlow's C++ start-up log out of the outputs (``tf1_birnn/core/quiet.py``). ``tests/test_notebooks.py`` runs the
 notebooks tiny with the same ``execute``.
 """
 import hashlib
@@ -34,10 +33,8 @@ def write_kernelspec(root):
     spec = Path(root) / "kernels" / KERNEL
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--IPKernelApp.capture_fd_output=False"],
-        "display_name": "tf1_birnn notebooks", "language": "python",
-        "env": {"TF_CPP_MIN_LOG_LEVEL": "3"}}))
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "tf1_birnn notebooks", "language": "python"}))
     return KERNEL
 
 
