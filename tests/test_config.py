@@ -91,7 +91,8 @@ def test_every_flag_has_help_and_shows_its_default():
     actions = {a.dest: a for a in train._actions}
     for f in flag_fields():
         action = actions[f.name]
-        assert action.option_strings == [flag_name(f.name)] and action.default is None
+        negated = ["--no-" + flag_name(f.name)[2:]] if f.type is bool else []  # --no-fast
+        assert action.option_strings == [flag_name(f.name)] + negated and action.default is None
         assert f.metadata["help"] in action.help and "default: " in action.help
     assert "default: 128; blog, lv1, ff, stacked: 1024" in actions["num_units"].help
     assert "default: gru; lv1: lstm" in actions["cell"].help
@@ -101,10 +102,10 @@ def test_resume_accepts_equal_flags_and_names_each_difference():
     saved = preset_config("quick", num_units=8, cell_b="none")
     check_resume(saved, dict(preset="quick", num_units=8, cell_b="none", epochs=99, seed=None))
     with pytest.raises(ValueError) as info:
-        check_resume(saved, dict(num_units=16, cell_b="gru", seed=0, fast=True))
+        check_resume(saved, dict(num_units=16, cell_b="gru", seed=0, fast=False))
     text = str(info.value)
     assert "--num-units 16 (saved: 8)" in text and "--cell-b 'gru' (saved: None)" in text
-    assert "--fast True (saved: False)" in text and "--seed" not in text
+    assert "--fast False (saved: True)" in text and "--seed" not in text
 
 
 def test_build_network_takes_exactly_the_config_fields():

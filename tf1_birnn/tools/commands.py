@@ -1,4 +1,5 @@
 """``tf1-birnn train | evaluate | predict | convert``: the main job and its companions."""
+import argparse
 import os
 import sys
 
@@ -82,7 +83,8 @@ def add_config_args(p):
     for f in sorted(flag_fields(), key=lambda f: f.name != "preset"):  # --preset first
         text = f"{f.metadata['help']} ({_shown_default(f.name)})"
         if f.type is bool:
-            g.add_argument(flag_name(f.name), action="store_true", default=None, help=text)
+            g.add_argument(flag_name(f.name), action=argparse.BooleanOptionalAction,
+                           default=None, help=text)
         else:
             g.add_argument(flag_name(f.name), type=f.metadata["parse"] or str, help=text,
                            choices=f.metadata["choices"], default=None,
