@@ -373,8 +373,9 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
                 writer.scalars(k, train=tl, test=dl)
                 shares = dead_relu_shares(sess, net, test or train)
                 writer.dead_relu(k, shares)
-                if not warned and dead_relu_warning(shares):
-                    out(dead_relu_warning(shares))
+                warning = None if warned else dead_relu_warning(shares)
+                if warning:
+                    out(warning)
                     warned = True
                 writer.weights(sess, k)
                 if k % config.image_every == 0 or k == config.epochs - 1:
