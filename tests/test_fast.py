@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf1_birnn.core import fast as fast_module
 from tf1_birnn.core.cells import GRUcell, LSTMcell
 from tf1_birnn.core.initializers import orthogonal_initializer
 from tf1_birnn.core.rnn import RNN
@@ -65,6 +66,15 @@ def _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths=None):
 def test_fast_equals_faithful(sess, randomize, rng, fw, bw, merge, lengths):
     x, inits, cell, cell_b = _build(rng, fw, bw)
     _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths)
+
+
+@pytest.mark.parametrize("fw,bw,lengths", [("gru", "gru", [5, 2, 4]), ("lstm", "lstm", None),
+                                           ("lstm", "lstm", [2, 5, 4])])
+def test_shared_loop_equals_faithful(sess, randomize, rng, monkeypatch, fw, bw, lengths):
+    """``SHARE_LOOP``: both directions in one loop (leading direction axis K = 2)."""
+    monkeypatch.setattr(fast_module, "SHARE_LOOP", True)
+    x, inits, cell, cell_b = _build(rng, fw, bw)
+    _compare(sess, randomize, rng, x, inits, cell, cell_b, "concat", lengths)
 
 
 def test_fast_concat_of_different_sizes(sess, randomize, rng):

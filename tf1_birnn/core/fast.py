@@ -20,9 +20,14 @@ every per-step weight gradient. Here, with the same cells and weights:
   direction; ``dW_h = H_prev^T @ dG`` is one matmul over
   `[n_steps*n_samples, D_cell] x [n_steps*n_samples, G*D_cell]` after it; ``dxw`` flows to
   ``W_x``, ``b`` and the input through ordinary autodiff of the projection;
-- two directions of the same cell type and size run in ONE loop, stacked on a leading
-  direction axis ``K`` (one plain matmul per direction inside the loop, elementwise ops on
-  both at once), which halves the number of loop iterations at batch 1;
+- each direction runs its own loop (``SHARE_LOOP = False``). The two loops do not depend on
+  each other, so TensorFlow's executor runs them at the same time, one per core. With
+  ``SHARE_LOOP = True`` two directions of the same cell type and size run in ONE loop,
+  stacked on a leading direction axis ``K`` (half the loop iterations, one chain of ops):
+  measured on 2 cores (one training step of a bidirectional layer, 400 frames, batch 1,
+  three alternating builds each), separate loops took 1.2-1.5 s against 1.7-1.9 s for the
+  LSTM at 1024 units, 0.76-1.0 s against 1.1-1.2 s for the GRU at 1024 units and 0.08-0.12 s
+  against 0.12-0.14 s for the LSTM at 128 units (docs/performance.md, run 8);
 - the loops are ``tf.while_loop``s (``_scan``) that slice step ``t`` out of the whole input
   tensors instead of copying them into TensorArrays first (A/B timings against ``tf.scan`` in
   ``docs/performance.md``).
@@ -37,7 +42,9 @@ Limits: an ``LSTMcell`` whose ``h_act`` is not ``tf.tanh`` has no analytic gradi
 """
 import tensorflow as tf
 
-__all__ = ["fast_recurrences", "has_fast_recurrence"]
+__all__ = ["fast_recurrences", "has_fast_recurrence", "SHARE_LOOP"]
+
+SHARE_LOOP = False  # True: directions of one cell type and size share one loop (see above)
 
 
 def has_fast_recurrence(cell):
@@ -286,14 +293,15 @@ def fast_recurrences(cells, incomings, mask=None):
     `[n_steps, n_samples, D_input]`; ``mask``: `[n_steps, n_samples, 1]` or None. Returns one
     entry per cell: the states `[n_steps, n_samples, D_cell]` in that input's time order (frozen
     on padded frames), or None for a cell without a fast recurrence (``has_fast_recurrence``),
-    which ``RNN`` runs with the faithful scan. Directions of the same type and ``D_cell`` share
-    one loop.
+    which ``RNN`` runs with the faithful scan. Each direction has its own loop, unless
+    ``SHARE_LOOP``: then directions of the same type and ``D_cell`` share one.
     """
     states = [None] * len(cells)
     groups = {}
     for k, cell in enumerate(cells):
         if has_fast_recurrence(cell):
-            groups.setdefault((cell.type, cell.D_cell), []).append(k)
+            key = (cell.type, cell.D_cell) if SHARE_LOOP else k
+            groups.setdefault(key, []).append(k)
     for idx in groups.values():
         outs = _run_group([cells[k] for k in idx], [incomings[k] for k in idx], mask)
         for k, out in zip(idx, outs):
