@@ -90,6 +90,16 @@ def test_bench_quick_prints_table(capsys):
     assert "matmul peak" in out
 
 
+@pytest.mark.slow
+def test_bench_shared_loop_rows(capsys):
+    """The -shared rows run the fast path with both directions in one loop, in the child."""
+    status = main(["bench", "--quick", "--num-units", "8", "--steps", "6", "--batch-sizes",
+                   "1", "--repeats", "1", "--variants", "fast-shared,fast-lstm-shared"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "| fast-shared | 1 |" in out and "| fast-lstm-shared | 1 |" in out
+
+
 def test_bench_rejects_unknown_variant(capsys):
     assert main(["bench", "--quick", "--variants", "fast,avg"]) == 2
     assert "avg" in capsys.readouterr().err

@@ -8,8 +8,9 @@ to make MFCC-like inputs from synthetic articulator trajectories:
    spectral tilt and a log mel coloration. It is clearly nonlinear, so that a network's depth
    and width matter: ``N_HIDDEN`` saturating tanh units, ``N_FOLD`` folded units
    ``(p @ Wq) ** 2`` (a posture and its mirror image sound the same: many-to-one zones that
-   only context and the other units can resolve), and sigmoid formant ranges with plateaus
-   (quantal regions where the acoustics hardly change);
+   only context and the other units can resolve; ``FOLD_GAIN`` sets their weight, and with
+   it how much of the acoustics a linear map cannot use), and sigmoid formant ranges with
+   plateaus (quantal regions where the acoustics hardly change);
 2. spectral envelope: a cascade of four resonators, ``|H(f)|^2 = prod_k F_k^4 /
    ((f^2 - F_k^2)^2 + (f B_k)^2)`` on 129 bins up to 8 kHz;
 3. source: voiced frames get a -12 dB/octave glottal spectrum with harmonics of a varying
@@ -37,7 +38,7 @@ LOG_NOISE = 0.2  # std of the measurement noise on the log mel energies (natural
 HARMONIC_DEPTH = 0.5  # depth of the pitch-harmonic ripple of the voiced source
 W1_SCALE, W2_SCALE = 0.5, 0.3  # weight scales of the tract-shape network (saturating)
 N_FOLD = 16  # folded (even) units: p and its mirror image sound the same
-FOLD_GAIN = 1.0  # scale of the folded units
+FOLD_GAIN = 2.0  # scale of the folded units
 SHAPE_SCALE = 0.6  # weight scale of the hidden units' log mel coloration
 
 

@@ -14,7 +14,9 @@ and each variant's training FLOPs (3x the forward matmul FLOPs) are shown as a s
 Variants: ``faithful`` (``RNN(fast=False)``, the tutorial's ``tf.scan``), ``unfused`` (the
 tutorial's LV1 style: one matmul per gate, to test its claim that fusing the gates saves
 time), ``fast`` (``RNN(fast=True)``, see ``tf1_birnn.core.fast``), ``faithful-lstm`` and
-``fast-lstm`` (the same with LSTM cells in both directions), ``tf``
+``fast-lstm`` (the same with LSTM cells in both directions), ``fast-shared`` and
+``fast-lstm-shared`` (the fast path with both directions in one loop, ``fast.SHARE_LOOP``;
+only when asked for), ``tf``
 (``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``; needs ``tf_keras``), ``keras``
 and ``keras-xla`` (Keras 3 ``Bidirectional(GRU)``, compiled as a ``tf.function`` or with
 ``jit_compile=True``) and ``torch`` (``torch.nn.GRU(bidirectional=True)``); a missing peer is
@@ -35,11 +37,12 @@ from ..data.synthetic import reference_statistics
 __all__ = ["register", "run", "training_flops_per_frame"]
 
 VARIANTS = ("faithful", "unfused", "fast", "faithful-lstm", "fast-lstm", "tf", "keras",
-            "keras-xla", "torch")
+            "keras-xla", "torch", "fast-shared", "fast-lstm-shared")
+DEFAULT_VARIANTS = VARIANTS[:-2]  # the -shared A/B rows only when asked for
 PEER_MODULES = {"tf": "tf_keras", "keras": "keras", "keras-xla": "keras",
                 "torch": "torch"}  # what each peer needs importable
 FULL = dict(num_units=1024, steps=400, batch_sizes="1,8,16", repeats=2,
-            variants=",".join(VARIANTS))
+            variants=",".join(DEFAULT_VARIANTS))
 QUICK = dict(num_units=8, steps=10, batch_sizes="2", repeats=1, variants="faithful,fast")
 EPOCH_DEFAULT = "fast,fast-lstm,keras"  # rows of --epochs
 TRAIN_KEEP = 0.7  # the blog's dropout keep rate while training
@@ -47,7 +50,7 @@ PEAK_N = 2048  # size of the square matmul that measures peak GFLOP/s
 
 
 def _n_gates(variant):
-    return 4 if variant.endswith("lstm") else 3
+    return 4 if "lstm" in variant else 3
 
 
 def training_flops_per_frame(num_units, n_gates=3):
@@ -102,7 +105,10 @@ def _measure_tf(config):
             from ..core.cells import UnfusedGRUcell
             if variant == "unfused":  # 'gru' is the unfused cell in this child process only
                 network.CELLS["gru"] = UnfusedGRUcell
-            cell = variant.partition("-")[2] or "gru"  # e.g. 'fast-lstm' -> 'lstm'
+            if variant.endswith("-shared"):  # both directions in one loop, this process only
+                from ..core import fast
+                fast.SHARE_LOOP = True
+            cell = "lstm" if "-lstm" in variant else "gru"
             net = network.build_network("birnn", num_units=U, cell=cell, cell_b=cell,
                                         fast=variant.startswith("fast"))
             inputs, labels, keep, output, train_step = (
@@ -322,7 +328,7 @@ def register(subparsers):
     p.add_argument("--batch-sizes", help="comma-separated utterances per step (default 1,8,16)")
     p.add_argument("--repeats", type=int, help="timed steps after the warm-up (default 2)")
     p.add_argument("--variants", help=f"comma-separated, among {','.join(VARIANTS)} "
-                                      "(default all)")
+                                      "(default all but the -shared ones)")
     p.add_argument("--quick", action="store_true",
                    help="tiny smoke run: 8 units, 10 frames, batch 2, faithful and fast")
     p.add_argument("--epochs", type=int,
