@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from tf1_birnn.data.loader import read_object_npy
-from tf1_birnn.data.calibration import context_ridge_mse, label_dynamics, positions_of_seed
+from tf1_birnn.data import synthetic
+from tf1_birnn.data.calibration import (calibrate_channels, context_ridge_mse, label_dynamics,
+                                        positions_of_seed)
 from tf1_birnn.data.synthetic import (deltas, reference_statistics,
                                       synthetic_corpus)
 
@@ -141,6 +143,16 @@ def test_dynamics_calibrated_over_seeds():
                                    rtol=rtol, err_msg=key)
     np.testing.assert_allclose(np.mean([g["position_skewness"] for g in got], axis=0),
                                stats["position_skewness"], atol=0.1)
+
+
+def test_constants_are_the_calibration_fit():
+    """One more step of ``calibrate_channels`` from the module's constants moves them little:
+    they are (near) the fit's fixed point, and the errors it reports are small."""
+    fit = calibrate_channels(iterations=1)
+    for key, value in synthetic.default_params().items():
+        np.testing.assert_allclose(fit[key], value, atol=0.03, err_msg=key)
+    assert max(abs(e) for e in fit["errors"]["delta_std"]) < 0.05
+    assert max(abs(e) for e in fit["errors"]["lag10"]) < 0.1
 
 
 def test_velocity_correlations_are_their_own(corpus):

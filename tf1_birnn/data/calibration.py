@@ -60,22 +60,28 @@ def calibrate_channels(seeds=(0, 1, 2, 3, 4), iterations=10, start=None):
     """Fit the per-channel settings to the original's label statistics, pooled over ``seeds``.
 
     Returns a dict like :func:`~tf1_birnn.data.synthetic.default_params` (tuples `[8]`,
-    rounded to 3 decimals) and the remaining relative errors (``"errors"``).
+    rounded to 3 decimals) and, under ``"errors"``, what remains with these settings: the
+    relative errors of the delta std and the lag-10 autocorrelation, the skewness difference.
     """
     stats = reference_statistics()
     want_d = np.array(stats["position_delta_std"])
     want_l = np.array(stats["position_lag10_autocorrelation"])
     want_s = np.array(stats["position_skewness"])
     p = {k: np.array(v, np.float64) for k, v in (start or synthetic.default_params()).items()}
+
+    def pooled(params):  # mean over the seeds of delta std, lag-10 autocorrelation, skewness
+        got = [label_dynamics(positions_of_seed(s, params)) for s in seeds]
+        return [np.mean([g[key] for g in got], axis=0) for key in (
+            "position_delta_std", "position_lag10_autocorrelation", "position_skewness")]
+
     for _ in range(iterations):
-        got = [label_dynamics(positions_of_seed(s, p)) for s in seeds]
-        d = np.mean([g["position_delta_std"] for g in got], axis=0)
-        lag = np.mean([g["position_lag10_autocorrelation"] for g in got], axis=0)
-        skew = np.mean([g["position_skewness"] for g in got], axis=0)
+        d, lag, skew = pooled(p)
         tau = 1.0 / (1.0 - p["anticipation"]) * (d / want_d)  # delta std ~ 1 / time constant
         p["anticipation"] = p["carry_over"] = np.clip(1.0 - 1.0 / tau, 0.05, 0.95)
         p["drift_share"] = np.clip(p["drift_share"] + 1.5 * (want_l - lag), 0.02, 0.9)
         p["skew_rate"] = p["skew_rate"] + 0.4 * (skew - want_s)
+    p = {k: np.round(v, 3) for k, v in p.items()}  # what is returned, and measured
+    d, lag, skew = pooled(p)
     errors = dict(delta_std=d / want_d - 1.0, lag10=lag / want_l - 1.0, skew=skew - want_s)
     out = {k: tuple(round(float(x), 3) for x in v) for k, v in p.items()}
     out["errors"] = {k: np.round(v, 3).tolist() for k, v in errors.items()}
