@@ -180,3 +180,9 @@ def test_seeds_run_one_reproduction_per_seed(tmp_path, capsys):
     with open(os.path.join(logdir, "s", "results.md")) as f:
         text = f.read()
     assert "| lv2 | 3,4 |" in text and "Seed 4:" in text
+    # one seed alone (one process per seed) writes its tables in its own folder
+    assert main(args + ["--seeds", "4"]) == 0
+    with open(os.path.join(logdir, "s", "seed4", "results.md")) as f:
+        assert "| lv2 | 4 |" in f.read()
+    with open(os.path.join(logdir, "s", "results.md")) as f:
+        assert f.read() == text

@@ -12,7 +12,9 @@ networks that make these claims (``MODELS``) and logs each to TensorBoard in
 blog's figures, and optionally plots our curves over the blog's. With ``--seeds 55,56,57``
 it repeats all this once per model seed in ``<logdir>/<name>/seed<N>/`` and adds a table of
 the mean and spread over the seeds and of how many seeds agree on each ordering
-(``seeds_table``): one seed cannot decide an ordering whose gap is within seed noise.
+(``seeds_table``): one seed cannot decide an ordering whose gap is within seed noise. The
+tables go to ``<logdir>/<name>/results.md`` (with a single ``--seeds N``: to
+``<logdir>/<name>/seed<N>/results.md``, so that one process per seed can run side by side).
 
 Sizes (``SIZES``): ``full`` is the tutorial's settings (1024 units, learning rate 7e-5, 200
 epochs: an estimated 12.7 h or more on 2 CPU cores for the five models, see ``estimate``);
@@ -496,7 +498,10 @@ def run(args):
     table = "\n\n".join(tables)
     print(table)
     root = os.path.join(args.logdir, name)
-    reports = [os.path.join(root, "results.md")] + ([args.report] if args.report else [])
+    # one seed alone (e.g. one process per seed) writes in its own folder, so that parallel
+    # processes do not overwrite each other's tables
+    here = os.path.join(root, f"seed{seeds[0]}") if len(seeds) == 1 and args.seeds else root
+    reports = [os.path.join(here, "results.md")] + ([args.report] if args.report else [])
     for path in reports:
         with open(path, "w", encoding="utf-8") as f:
             f.write(table + "\n")
