@@ -84,23 +84,3 @@ def test_verbose_shows_what_quiet_captured():
     for line in first:
         assert line.split("]")[-1] in loud.stderr
     assert bool(first) == bool(TF_LOG.search(loud.stderr))
-
-
-def test_a_swallowed_ctrl_c_during_the_import_is_raised_again():
-    """A library's bare ``except:`` may swallow the KeyboardInterrupt of a Ctrl-C that lands
-    while TensorFlow imports; the quiet import raises it again when the import ends."""
-    import signal
-    import time
-
-    from tf1_birnn.core import quiet
-
-    with pytest.raises(KeyboardInterrupt):
-        with quiet._interrupts_kept():
-            try:
-                os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(1.0)  # the handler runs here
-            except BaseException:  # what a bare `except:` does
-                pass
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    with quiet._interrupts_kept():  # no Ctrl-C: nothing raised
-        pass

@@ -22,10 +22,8 @@ import contextlib
 import importlib.abc
 import importlib.util
 import os
-import signal
 import sys
 import tempfile
-import threading
 
 __all__ = ["install", "uninstall", "verbose", "captured", "ENV"]
 
@@ -58,31 +56,6 @@ def _stderr_to_file():
             os.close(saved)
 
 
-@contextlib.contextmanager
-def _interrupts_kept():
-    """Ctrl-C during the block raises ``KeyboardInterrupt`` as usual and, if some library's
-    bare ``except:`` swallowed it, once more when the block ends: a Ctrl-C while TensorFlow
-    imports is never lost. Only where Python's default SIGINT handler is in place (not in a
-    Jupyter kernel, which has its own), in the main thread."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield
-        return
-    received = []
-
-    def on_sigint(signum, frame):
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if received:  # the block ended normally although Ctrl-C was pressed: it was swallowed
-        raise KeyboardInterrupt
-
-
 class _QuietLoader(importlib.abc.Loader):
     """Loads ``tensorflow`` with its start-up log captured."""
 
@@ -96,7 +69,7 @@ class _QuietLoader(importlib.abc.Loader):
         global captured
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # later INFO lines
         ok = False
-        with _interrupts_kept(), _stderr_to_file() as read:
+        with _stderr_to_file() as read:
             try:
                 self.loader.exec_module(module)
                 module.config.list_physical_devices()  # device set-up logs cuInit now
