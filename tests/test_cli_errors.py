@@ -186,8 +186,11 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path, data):
         pytest.xfail("`import tf1_birnn` imports TensorFlow before any code of ours can "
                      "catch Ctrl-C (the lazy imports of issue 12 fix that)")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    # Ctrl-C as in a terminal: a suite started as a background job (`cmd &` in a script)
+    # passes SIGINT on as ignored, and the child would then train to the end
     proc = subprocess.Popen([sys.executable, "-m", "tf1_birnn"] + train_args(data, tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         proc.wait(timeout=0.5)  # still starting: TensorFlow takes seconds to import
     except subprocess.TimeoutExpired:
