@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tf1_birnn.core.network import build_network
-from tf1_birnn.training.checkpoints import CheckpointError, legacy_names, restore
+from tf1_birnn.training.checkpoints import CheckpointError, epochs_done, legacy_names, restore
 
 SETTINGS = dict(num_units=4, cell="gru", cell_b="lstm", n_ff=1)  # 9 + 12 gate variables
 
@@ -72,3 +72,11 @@ def test_a_checkpoint_of_another_network_is_refused(new_session, tmp_path):
         build_network("birnn", **SETTINGS)
         with pytest.raises(CheckpointError, match="model.ckpt-0: cannot be restored"):
             restore(tf.compat.v1.train.Saver(), sess, path)
+
+
+def test_epochs_done_counts_the_newest_checkpoint(tmp_path):
+    assert epochs_done(tmp_path / "missing") == 0
+    for n in (0, 2):  # model.ckpt-<epoch> with its manifest: epochs 0..n are done
+        (tmp_path / f"model.ckpt-{n}.index").write_bytes(b"")
+        (tmp_path / f"model.ckpt-{n}.manifest.json").write_text("{}")
+    assert epochs_done(tmp_path) == 3

@@ -7,7 +7,7 @@ import pytest
 from tf1_birnn.data.loader import read_object_npy
 from tf1_birnn.data import synthetic
 from tf1_birnn.data.calibration import (calibrate_channels, context_ridge_mse, label_dynamics,
-                                        positions_of_seed)
+                                        lag_autocorrelation, positions_of_seed)
 from tf1_birnn.data.synthetic import (deltas, reference_statistics,
                                       synthetic_corpus)
 
@@ -107,7 +107,8 @@ def test_packaged_dynamics_match_original_labels():
 
 def test_labels_without_acoustics_are_the_corpus_labels(corpus):
     for y, p in zip(corpus[1], positions_of_seed(0)):
-        np.testing.assert_array_equal(y[:, :8], p.astype(np.float32))
+        labels = np.concatenate([p, deltas(p)], axis=1)  # positions and their deltas
+        np.testing.assert_array_equal(y[:, :16], labels.astype(np.float32))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
@@ -187,9 +188,7 @@ def test_statistics_near_original(corpus):
     np.testing.assert_allclose(corr, stats["position_channel_correlation"], atol=0.16)
     off = np.abs(corr - stats["position_channel_correlation"]) > 0.08
     assert sorted(zip(*np.nonzero(np.triu(off)))) == [(4, 7), (6, 7)]
-    standardized = [(y - y.mean(0)) / y.std(0) for y in corpus[1]]
-    lag1 = sum((s[1:] * s[:-1]).sum(0) for s in standardized) / sum(
-        (s * s).sum(0) for s in standardized)
+    lag1 = lag_autocorrelation(corpus[1], 1)
     expected = stats["lag1_autocorrelation_after_per_utterance_standardization"]
     np.testing.assert_allclose(lag1[:8], expected[:8], atol=0.015)
     # deltas and delta-deltas as smooth as the original's (the kernel's corner at lag 0 is

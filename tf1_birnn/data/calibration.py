@@ -21,7 +21,8 @@ from . import synthetic
 from .helpers import Standardize
 from .synthetic import deltas, reference_statistics
 
-__all__ = ["label_dynamics", "positions_of_seed", "calibrate_channels", "context_ridge_mse"]
+__all__ = ["label_dynamics", "lag_autocorrelation", "positions_of_seed", "calibrate_channels",
+           "context_ridge_mse"]
 
 
 def positions_of_seed(seed, params=None):
@@ -32,7 +33,7 @@ def positions_of_seed(seed, params=None):
     return [pos for pos, _, _, _ in plans]
 
 
-def _lag_autocorrelation(P, lag):
+def lag_autocorrelation(P, lag):
     """Pooled lag-``lag`` autocorrelation `[D]` of per-utterance standardized arrays `[T, D]`."""
     s = [(p - p.mean(0)) / p.std(0) for p in P]
     return sum((a[lag:] * a[:-lag]).sum(0) for a in s) / sum((a * a).sum(0) for a in s)
@@ -49,7 +50,7 @@ def label_dynamics(P):
     allp = np.concatenate(P)
     centered = allp - allp.mean(0)
     return dict(position_delta_std=D.std(0),
-                position_lag10_autocorrelation=_lag_autocorrelation(P, 10),
+                position_lag10_autocorrelation=lag_autocorrelation(P, 10),
                 position_skewness=(centered ** 3).mean(0) / centered.std(0) ** 3,
                 position_between_utterance_share=np.var([p.mean(0) for p in P], axis=0)
                 / allp.var(0),

@@ -179,13 +179,11 @@ def default_name(size, data):
 
 def _epochs_done(run_dir):
     """Epochs of ``run_dir`` that have a checkpoint (what ``train_run(resume=True)`` keeps)."""
-    from ..training.checkpoints import list_checkpoints
+    from ..training.checkpoints import epochs_done
     from ..training.run import open_run
     if not os.path.isfile(os.path.join(run_dir, "config.json")):
         return 0
-    candidates = list_checkpoints(run_dir)  # newest first, model.ckpt-<epoch>
-    done = candidates[0].epoch + 1 if candidates else 0
-    return min(done, len(open_run(run_dir)[1]))
+    return min(epochs_done(run_dir), len(open_run(run_dir)[1]))
 
 
 def _check_same_plan(root, model, config):
@@ -500,7 +498,8 @@ def run(args):
     root = os.path.join(args.logdir, name)
     # one seed alone (e.g. one process per seed) writes in its own folder, so that parallel
     # processes do not overwrite each other's tables
-    here = os.path.join(root, f"seed{seeds[0]}") if len(seeds) == 1 and args.seeds else root
+    here = os.path.join(root, f"seed{args.seeds[0]}") if args.seeds and len(args.seeds) == 1 \
+        else root
     reports = [os.path.join(here, "results.md")] + ([args.report] if args.report else [])
     for path in reports:
         with open(path, "w", encoding="utf-8") as f:

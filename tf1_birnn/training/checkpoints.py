@@ -26,7 +26,7 @@ import re
 
 import tensorflow as tf
 
-__all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "write_manifest",
+__all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "epochs_done", "write_manifest",
            "verify_checkpoint", "remove_checkpoint", "last_checkpoint", "save_checkpoint",
            "restore", "set_aside", "legacy_names", "PREFIX"]
 
@@ -139,6 +139,13 @@ def list_checkpoints(run_dir):
         elif legacy and n >= 1:
             found.append(Checkpoint(path, n - 1, n, False))
     return found
+
+
+def epochs_done(run_dir):
+    """Epochs that the newest checkpoint of ``run_dir`` holds (0 if it has none): where
+    ``train_run(resume=True)`` continues."""
+    found = list_checkpoints(run_dir)
+    return found[0].epoch + 1 if found else 0
 
 
 def remove_checkpoint(run_dir, number):

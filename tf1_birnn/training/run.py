@@ -31,8 +31,9 @@ import tensorflow as tf
 
 from ..data.helpers import data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
-from .checkpoints import (PREFIX, CheckpointError, last_checkpoint, list_checkpoints, restore,
-                          save_checkpoint, set_aside, verify_checkpoint)
+from .checkpoints import (PREFIX, CheckpointError, epochs_done, last_checkpoint,
+                          list_checkpoints, restore, save_checkpoint, set_aside,
+                          verify_checkpoint)
 from .lock import RunLock
 from ..core.network import build_network
 from .config import PRESETS, RunConfig, preset_config
@@ -309,13 +310,12 @@ def _resume(saved, history, run_dir, train, test, fingerprint, out, show_progres
         raise ValueError(f"the corpus differs from the one run {run_dir!r} was trained on "
                          f"(recorded {recorded}, loaded {fingerprint}; data: {saved.data}); "
                          "the run is left as it is")
-    candidates = list_checkpoints(run_dir)
-    if not candidates:
+    done = epochs_done(run_dir)
+    if not done:
         raise CheckpointError(f"run {run_dir!r} has no checkpoint to resume from (its first "
                               "epoch never finished); it is left as it is: delete it to start "
                               "over, or start a new run with another --run-name")
     total = epochs or saved.epochs
-    done = candidates[0].epoch + 1
     if total < done:
         raise ValueError(f"--epochs {total} is fewer than the {done} epochs run {run_dir!r} "
                          "has done; the run is left as it is")
