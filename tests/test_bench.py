@@ -91,13 +91,16 @@ def test_bench_quick_prints_table(capsys):
 
 
 @pytest.mark.slow
-def test_bench_shared_loop_rows(capsys):
-    """The -shared rows run the fast path with both directions in one loop, in the child."""
+def test_bench_loop_rows(capsys):
+    """The -<loops> rows set fast.LOOPS in their child; each fast row says how its loops ran
+    ('auto' resolves to concurrent for 8 units' tiny weights)."""
     status = main(["bench", "--quick", "--num-units", "8", "--steps", "6", "--batch-sizes",
-                   "1", "--repeats", "1", "--variants", "fast-shared,fast-lstm-shared"])
+                   "1", "--repeats", "1", "--variants", "fast,fast-sequential,fast-lstm-shared"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "| fast-shared | 1 |" in out and "| fast-lstm-shared | 1 |" in out
+    assert "| fast-sequential | 1 |" in out and "| fast-lstm-shared | 1 |" in out
+    assert ("loops: fast (batch 1) concurrent, fast-sequential (batch 1) sequential, "
+            "fast-lstm-shared (batch 1) shared") in out
 
 
 def test_bench_rejects_unknown_variant(capsys):

@@ -68,13 +68,72 @@ def test_fast_equals_faithful(sess, randomize, rng, fw, bw, merge, lengths):
     _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths)
 
 
-@pytest.mark.parametrize("fw,bw,lengths", [("gru", "gru", [5, 2, 4]), ("lstm", "lstm", None),
-                                           ("lstm", "lstm", [2, 5, 4])])
-def test_shared_loop_equals_faithful(sess, randomize, rng, monkeypatch, fw, bw, lengths):
-    """``SHARE_LOOP``: both directions in one loop (leading direction axis K = 2)."""
-    monkeypatch.setattr(fast_module, "SHARE_LOOP", True)
+@pytest.mark.parametrize("mode", ["sequential", "concurrent", "shared"])
+@pytest.mark.parametrize("fw,bw,lengths", [("gru", "gru", [5, 2, 4]), ("lstm", "lstm", [2, 5, 4]),
+                                           ("lstm", "gru", None)])
+def test_loop_modes_equal_faithful(sess, randomize, rng, monkeypatch, mode, fw, bw, lengths):
+    """Every ``fast.LOOPS`` setting gives the faithful numbers ('shared': one loop, leading
+    direction axis K = 2, where the directions' types match)."""
+    monkeypatch.setattr(fast_module, "LOOPS", mode)
     x, inits, cell, cell_b = _build(rng, fw, bw)
     _compare(sess, randomize, rng, x, inits, cell, cell_b, "concat", lengths)
+
+
+def _loops(graph):
+    """The graph's while loops (`While` ops), forward ones first, in the order built."""
+    return [op for op in graph.get_operations() if op.type in ("While", "StatelessWhile")]
+
+
+def _depends_on(op, other):
+    """True when ``op`` waits for ``other`` through data or control edges."""
+    seen, todo = set(), [op]
+    while todo:
+        node = todo.pop()
+        for up in [t.op for t in node.inputs] + list(node.control_inputs):
+            if up is other:
+                return True
+            if up not in seen:
+                seen.add(up)
+                todo.append(up)
+    return False
+
+
+@pytest.mark.parametrize("mode", ["sequential", "concurrent"])
+def test_sequential_loops_wait_for_each_other(sess, rng, monkeypatch, mode):
+    """'sequential': the backward direction's loop waits for the forward one's, in the forward
+    pass and in the gradient's; 'concurrent': the loops are independent."""
+    monkeypatch.setattr(fast_module, "LOOPS", mode)
+    x, inits, cell, cell_b = _build(rng, "lstm", "gru")
+    out = RNN(cell, cell_b, "sum", sequence_length=[5, 2, 4], fast=True)
+    n_forward = len(_loops(tf.compat.v1.get_default_graph()))
+    tf.gradients(tf.reduce_sum(out), cell.variables() + cell_b.variables())
+    loops = _loops(tf.compat.v1.get_default_graph())
+    assert n_forward == 2 and len(loops) == 4
+    for first, second in (loops[:2], loops[2:]):
+        assert not _depends_on(first, second)
+        assert _depends_on(second, first) == (mode == "sequential")
+
+
+def test_auto_loop_mode_follows_the_cache(sess, rng, monkeypatch, tmp_path):
+    """'auto': sequential when both directions' W_h exceed half the L3 that sysfs reports."""
+    x, inits, cell, cell_b = _build(rng, "lstm", "gru")
+    weights = 4 * D_CELL * (4 + 3) * D_CELL  # float32 W_h of both directions: 1,008 bytes
+    size = tmp_path / "size"
+    monkeypatch.setattr(fast_module, "L3_SYSFS", size)
+    for text, mode in [("1K", "sequential"), ("2K", "concurrent"), ("1M", "concurrent")]:
+        size.write_text(text + "\n")
+        assert fast_module.loop_mode([cell, cell_b]) == mode, (text, weights)
+    size.write_text(str(2 * weights))  # plain bytes: half the cache equals the weights
+    assert fast_module.loop_mode([cell, cell_b]) == "concurrent"
+    size.unlink()  # no sysfs: L3_DEFAULT
+    assert fast_module.cache_bytes() == fast_module.L3_DEFAULT
+
+
+def test_bad_loops_setting_is_named(sess, rng, monkeypatch):
+    monkeypatch.setattr(fast_module, "LOOPS", "parallel")
+    x, inits, cell, cell_b = _build(rng, "gru", "gru")
+    with pytest.raises(ValueError, match="fast.LOOPS.*parallel"):
+        RNN(cell, cell_b, "sum", fast=True)
 
 
 def test_fast_concat_of_different_sizes(sess, randomize, rng):

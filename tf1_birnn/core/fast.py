@@ -20,14 +20,18 @@ every per-step weight gradient. Here, with the same cells and weights:
   direction; ``dW_h = H_prev^T @ dG`` is one matmul over
   `[n_steps*n_samples, D_cell] x [n_steps*n_samples, G*D_cell]` after it; ``dxw`` flows to
   ``W_x``, ``b`` and the input through ordinary autodiff of the projection;
-- each direction runs its own loop (``SHARE_LOOP = False``). The two loops do not depend on
-  each other, so TensorFlow's executor runs them at the same time, one per core. With
-  ``SHARE_LOOP = True`` two directions of the same cell type and size run in ONE loop,
-  stacked on a leading direction axis ``K`` (half the loop iterations, one chain of ops):
-  measured on 2 cores (one training step of a bidirectional layer, 400 frames, batch 1,
-  three alternating builds each), separate loops took 1.2-1.5 s against 1.7-1.9 s for the
-  LSTM at 1024 units, 0.76-1.0 s against 1.1-1.2 s for the GRU at 1024 units and 0.08-0.12 s
-  against 0.12-0.14 s for the LSTM at 128 units (docs/performance.md, run 8);
+- how the directions' loops run is ``LOOPS``: ``'sequential'`` (one direction's loop after the
+  other's, in the forward and in the backward pass), ``'concurrent'`` (each its own loop, both
+  at once: TensorFlow's executor runs independent loops one per core), ``'shared'`` (directions
+  of one cell type and size in ONE loop, on a leading direction axis ``K``) or ``'auto'`` (the
+  default): sequential when the directions' recurrent weights ``W_h`` together take more than
+  half the last-level cache, else concurrent. At batch 1 every step reads all of ``W_h``
+  (`[D_cell, G*D_cell]`, 16 MiB for a 1024-unit LSTM): one direction's fits in this machine's
+  32 MiB L3, two read at once do not and come from memory. Measured on 2 cores (training
+  step of a bidirectional layer alone, 400 frames, batch 1, alternating processes):
+  sequential 0.8-1.2 s vs concurrent 1.3-1.8 s (LSTM, 1024 units), 0.63-0.73 vs 0.81-1.02
+  (GRU, 1024); concurrent wins where the weights fit: 0.13-0.19 vs 0.20-0.38 (LSTM, 256),
+  0.06-0.10 vs 0.12-0.18 (LSTM, 128); see docs/performance.md, "What the fast path does";
 - the loops are ``tf.while_loop``s (``_scan``) that slice step ``t`` out of the whole input
   tensors instead of copying them into TensorArrays first (A/B timings against ``tf.scan`` in
   ``docs/performance.md``).
@@ -40,16 +44,65 @@ Limits: an ``LSTMcell`` whose ``h_act`` is not ``tf.tanh`` has no analytic gradi
 (still correct, not faster). ``tests/test_fast.py`` checks outputs and gradients against
 ``RNN(fast=False)``.
 """
+from pathlib import Path
+
 import tensorflow as tf
 
-__all__ = ["fast_recurrences", "has_fast_recurrence", "SHARE_LOOP"]
+from .checks import check_choice
 
-SHARE_LOOP = False  # True: directions of one cell type and size share one loop (see above)
+__all__ = ["fast_recurrences", "has_fast_recurrence", "loop_mode", "LOOPS", "LOOP_MODES"]
+
+LOOP_MODES = ("auto", "sequential", "concurrent", "shared")
+LOOPS = "auto"  # how the directions' loops run, one of LOOP_MODES (see above)
+L3_SYSFS = Path("/sys/devices/system/cpu/cpu0/cache/index3/size")
+L3_DEFAULT = 32 * 2 ** 20  # bytes, when sysfs does not say (this machine's L3)
 
 
 def has_fast_recurrence(cell):
     """True when ``cell`` has an analytic backward pass here (GRU, or LSTM with tanh)."""
     return cell.type == "gru" or cell.h_act is tf.tanh
+
+
+def cache_bytes():
+    """The last-level (L3) cache size in bytes from Linux's sysfs, else ``L3_DEFAULT``."""
+    try:
+        text = L3_SYSFS.read_text().strip()  # e.g. '32768K'
+        scale = {"K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}.get(text[-1:].upper())
+        return int(text[:-1]) * scale if scale else int(text)
+    except (OSError, ValueError):
+        return L3_DEFAULT
+
+
+def loop_mode(cells):
+    """How the loops of ``cells``' fast recurrences run: ``LOOPS``, with 'auto' resolved to
+    'sequential' when their ``W_h`` (float32) together exceed half of ``cache_bytes()``,
+    else 'concurrent'."""
+    check_choice(LOOPS, "fast.LOOPS", LOOP_MODES)
+    if LOOPS != "auto":
+        return LOOPS
+    weights = sum(4 * c.D_cell * int(c.W_h.shape[1]) for c in cells if has_fast_recurrence(c))
+    return "sequential" if weights > cache_bytes() // 2 else "concurrent"
+
+
+class _Order:
+    """With ``sequential``, makes each loop wait for the loops of the same pass built before
+    it (``after``), so that one direction's weights stay in the cache while its loop runs;
+    otherwise leaves the loops independent."""
+
+    def __init__(self, sequential):
+        self.sequential = sequential
+        self.loops = {"forward": [], "backward": []}  # outputs of the loops built so far
+
+    def after(self, phase, tensors):
+        """``tensors`` (a loop's initial carry), made to wait for the earlier loops of ``phase``."""
+        deps = self.loops[phase] if self.sequential else []
+        if not deps:
+            return list(tensors)
+        with tf.control_dependencies(deps):
+            return [tf.identity(t) for t in tensors]
+
+    def add(self, phase, output):
+        self.loops[phase].append(output)
 
 
 def _split_gates(x, n):
@@ -110,12 +163,13 @@ def _ru_c(x, D):
     return tf.split(x, [2 * D, D], axis=-1)
 
 
-def _gru_recurrence(xw, W_h, h0, *mask):
+def _gru_recurrence(order, xw, W_h, h0, *mask):
     """GRU over pre-projected inputs, with an analytic gradient.
 
     ``xw``: `[n_steps, K, n_samples, 3*D_cell]` (``x W_x + b``); ``W_h``: `[K, D_cell, 3*D_cell]`;
-    ``h0``: `[K, n_samples, D_cell]`; optional ``mask`` `[n_steps, 1, n_samples, 1]`.
-    Returns the states `[n_steps, K, n_samples, D_cell]` (frozen, not zeroed, on padding).
+    ``h0``: `[K, n_samples, D_cell]`; optional ``mask`` `[n_steps, 1, n_samples, 1]`; ``order``: an
+    ``_Order``. Returns the states `[n_steps, K, n_samples, D_cell]` (frozen, not zeroed, on
+    padding).
     """
     @tf.custom_gradient
     def recurrence(xw, W_h, h0, *mask):
@@ -136,7 +190,8 @@ def _gru_recurrence(xw, W_h, h0, *mask):
             return (h_new,), (h_new, hW)
 
         elems = tuple(_ru_c(xw, D)) + tuple(mask)
-        (H, HW), _ = _scan(step, elems, (h0,), 2)
+        (H, HW), _ = _scan(step, elems, order.after("forward", [h0]), 2)
+        order.add("forward", H)
         # H: [n_steps, K, n_samples, D_cell]; HW = H_prev @ W_h: [n_steps, K, n_samples, 3*D_cell]
 
         def grad(dH):
@@ -170,8 +225,9 @@ def _gru_recurrence(xw, W_h, h0, *mask):
                     outs.append(dh)
                 return tuple(new), (tf.stack(outs),)
 
-            (dH_total,), carry = _scan(back, (dH, P_h, keep), tf.unstack(tf.zeros_like(h0), num=K),
-                                       1, reverse=True)
+            zeros = order.after("backward", tf.unstack(tf.zeros_like(h0), num=K))
+            (dH_total,), carry = _scan(back, (dH, P_h, keep), zeros, 1, reverse=True)
+            order.add("backward", dH_total)
             dh0 = tf.stack(carry)  # gradient of h0: the carry after step 0
             d3 = tf.concat([dH_total] * 3, axis=-1)  # [n_steps, K, n_samples, 3*D_cell]
             dW_h = _weight_grad(H_prev, d3 * P_h, K)
@@ -188,12 +244,12 @@ def _lstm_gates(z):
     return tf.sigmoid(i), tf.sigmoid(f), tf.sigmoid(o), tf.tanh(g)
 
 
-def _lstm_recurrence(xw, W_h, h0, c0, *mask):
+def _lstm_recurrence(order, xw, W_h, h0, c0, *mask):
     """LSTM (``h_act=tf.tanh``) over pre-projected inputs, with an analytic gradient.
 
     ``xw``: `[n_steps, K, n_samples, 4*D_cell]`; ``W_h``: `[K, D_cell, 4*D_cell]`; ``h0``, ``c0``:
-    `[K, n_samples, D_cell]`; optional ``mask`` `[n_steps, 1, n_samples, 1]`.
-    Returns the hidden states `[n_steps, K, n_samples, D_cell]` (frozen on padding).
+    `[K, n_samples, D_cell]`; optional ``mask`` `[n_steps, 1, n_samples, 1]`; ``order``: an
+    ``_Order``. Returns the hidden states `[n_steps, K, n_samples, D_cell]` (frozen on padding).
     """
     @tf.custom_gradient
     def recurrence(xw, W_h, h0, c0, *mask):
@@ -212,7 +268,8 @@ def _lstm_recurrence(xw, W_h, h0, c0, *mask):
             return (h_new, c_new), (h_new, c_new, z)
 
         elems = (xw,) + ((tf.cast(mask[0], tf.bool),) if mask else ())
-        (H, C, Z), _ = _scan(step, elems, (h0, c0), 3)
+        (H, C, Z), _ = _scan(step, elems, order.after("forward", [h0, c0]), 3)
+        order.add("forward", H)
 
         def grad(dH):
             C_prev = _previous(C, c0)
@@ -253,7 +310,9 @@ def _lstm_recurrence(xw, W_h, h0, c0, *mask):
 
             zeros = tf.unstack(tf.zeros_like(h0), num=K)
             elems = (dH, A, P, f) + ((mask[0], 1 - mask[0]) if mask else ())
-            (dZ,), carry = _scan(back, elems, zeros + zeros, 1, reverse=True)
+            (dZ,), carry = _scan(back, elems, order.after("backward", zeros + zeros), 1,
+                                 reverse=True)
+            order.add("backward", dZ)
             dh0, dc0 = tf.stack(carry[:K]), tf.stack(carry[K:])
             dW_h = _weight_grad(_previous(H, h0), dZ, K)
             return (dZ, dW_h, dh0, dc0) + tuple(None for _ in mask)
@@ -263,7 +322,7 @@ def _lstm_recurrence(xw, W_h, h0, c0, *mask):
     return recurrence(xw, W_h, h0, c0, *mask)
 
 
-def _run_group(cells, incomings, mask):
+def _run_group(cells, incomings, mask, order):
     """Run directions of one type and ``D_cell`` in one loop; one `[n_steps, n_samples, D_cell]`
     each. ``incomings``: each direction's input, in its own time order, `[n_steps, n_samples, D_input]`."""
     xws = []
@@ -278,10 +337,10 @@ def _run_group(cells, incomings, mask):
     h0 = tf.stack([c.init_h for c in cells])  # [K, n_samples, D_cell]
     masks = () if mask is None else (mask[:, None],)  # [n_steps, 1, n_samples, 1]
     if cells[0].type == "gru":
-        H = _gru_recurrence(xw, W_h, h0, *masks)
+        H = _gru_recurrence(order, xw, W_h, h0, *masks)
     else:
         c0 = tf.stack([c.init_c for c in cells])
-        H = _lstm_recurrence(xw, W_h, h0, c0, *masks)
+        H = _lstm_recurrence(order, xw, W_h, h0, c0, *masks)
     return tf.unstack(H, num=len(cells), axis=1)
 
 
@@ -293,17 +352,20 @@ def fast_recurrences(cells, incomings, mask=None):
     `[n_steps, n_samples, D_input]`; ``mask``: `[n_steps, n_samples, 1]` or None. Returns one
     entry per cell: the states `[n_steps, n_samples, D_cell]` in that input's time order (frozen
     on padded frames), or None for a cell without a fast recurrence (``has_fast_recurrence``),
-    which ``RNN`` runs with the faithful scan. Each direction has its own loop, unless
-    ``SHARE_LOOP``: then directions of the same type and ``D_cell`` share one.
+    which ``RNN`` runs with the faithful scan. Each direction has its own loop, run one after
+    the other or at the same time, or directions of the same type and ``D_cell`` share one
+    loop: ``loop_mode(cells)``.
     """
+    mode = loop_mode(cells)
     states = [None] * len(cells)
     groups = {}
     for k, cell in enumerate(cells):
         if has_fast_recurrence(cell):
-            key = (cell.type, cell.D_cell) if SHARE_LOOP else k
+            key = (cell.type, cell.D_cell) if mode == "shared" else k
             groups.setdefault(key, []).append(k)
+    order = _Order(sequential=mode == "sequential")
     for idx in groups.values():
-        outs = _run_group([cells[k] for k in idx], [incomings[k] for k in idx], mask)
+        outs = _run_group([cells[k] for k in idx], [incomings[k] for k in idx], mask, order)
         for k, out in zip(idx, outs):
             states[k] = out
     return states

@@ -14,9 +14,9 @@ and each variant's training FLOPs (3x the forward matmul FLOPs) are shown as a s
 Variants: ``faithful`` (``RNN(fast=False)``, the tutorial's ``tf.scan``), ``unfused`` (the
 tutorial's LV1 style: one matmul per gate, to test its claim that fusing the gates saves
 time), ``fast`` (``RNN(fast=True)``, see ``tf1_birnn.core.fast``), ``faithful-lstm`` and
-``fast-lstm`` (the same with LSTM cells in both directions), ``fast-shared`` and
-``fast-lstm-shared`` (the fast path with both directions in one loop, ``fast.SHARE_LOOP``;
-only when asked for), ``tf``
+``fast-lstm`` (the same with LSTM cells in both directions), ``fast-<loops>`` and
+``fast-lstm-<loops>`` with ``<loops>`` one of ``sequential``, ``concurrent``, ``shared`` (the
+fast path with ``fast.LOOPS`` set so, instead of 'auto'; only when asked for), ``tf``
 (``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``; needs ``tf_keras``), ``keras``
 and ``keras-xla`` (Keras 3 ``Bidirectional(GRU)``, compiled as a ``tf.function`` or with
 ``jit_compile=True``) and ``torch`` (``torch.nn.GRU(bidirectional=True)``); a missing peer is
@@ -30,15 +30,16 @@ import sys
 from datetime import date
 from importlib.util import find_spec
 
-from .bench_epoch import EPOCH_VARIANTS, print_epochs
+from .bench_epoch import (EPOCH_VARIANTS, LOOP_VARIANTS, loops_used, print_epochs, print_loops,
+                          set_loops)
 from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
 from ..data.synthetic import reference_statistics
 
 __all__ = ["register", "run", "training_flops_per_frame"]
 
-VARIANTS = ("faithful", "unfused", "fast", "faithful-lstm", "fast-lstm", "tf", "keras",
-            "keras-xla", "torch", "fast-shared", "fast-lstm-shared")
-DEFAULT_VARIANTS = VARIANTS[:-2]  # the -shared A/B rows only when asked for
+DEFAULT_VARIANTS = ("faithful", "unfused", "fast", "faithful-lstm", "fast-lstm", "tf", "keras",
+                    "keras-xla", "torch")
+VARIANTS = DEFAULT_VARIANTS + LOOP_VARIANTS
 PEER_MODULES = {"tf": "tf_keras", "keras": "keras", "keras-xla": "keras",
                 "torch": "torch"}  # what each peer needs importable
 FULL = dict(num_units=1024, steps=400, batch_sizes="1,8,16", repeats=2,
@@ -89,7 +90,8 @@ def measure_matmul_peak(repeats):
 def _measure_tf(config):
     import numpy as np
     import tensorflow as tf
-    U, T, N, variant = config["num_units"], config["steps"], config["batch"], config["variant"]
+    U, T, N = config["num_units"], config["steps"], config["batch"]
+    variant = set_loops(config["variant"])  # a -<loops> row sets fast.LOOPS here
     if variant.startswith("keras"):
         from .bench_peers import measure_keras
         return measure_keras(dict(config, jit=variant == "keras-xla"))
@@ -97,6 +99,7 @@ def _measure_tf(config):
     with graph.as_default():
         tf.compat.v1.set_random_seed(0)
         np.random.seed(0)
+        loops = None  # how the fast path's loops ran (fast.loop_mode)
         if variant == "tf":
             from .bench_peers import tf_peer_network
             inputs, labels, keep, output, train_step = tf_peer_network(U)
@@ -105,14 +108,12 @@ def _measure_tf(config):
             from ..core.cells import UnfusedGRUcell
             if variant == "unfused":  # 'gru' is the unfused cell in this child process only
                 network.CELLS["gru"] = UnfusedGRUcell
-            if variant.endswith("-shared"):  # both directions in one loop, this process only
-                from ..core import fast
-                fast.SHARE_LOOP = True
             cell = "lstm" if "-lstm" in variant else "gru"
             net = network.build_network("birnn", num_units=U, cell=cell, cell_b=cell,
                                         fast=variant.startswith("fast"))
             inputs, labels, keep, output, train_step = (
                 net.inputs, net.labels, net.drop_keep_rate, net.output, net.train_step)
+            loops = loops_used(net.cells[0]) if variant.startswith("fast") else None
         init = tf.compat.v1.global_variables_initializer()
     rng = np.random.default_rng(0)
     feed = {inputs: rng.standard_normal((N, T, D_INPUT)).astype(np.float32),
@@ -122,7 +123,7 @@ def _measure_tf(config):
         train_s = best_time(lambda: sess.run(train_step, {**feed, keep: TRAIN_KEEP}),
                             config["repeats"])
         eval_s = best_time(lambda: sess.run(output, {**feed, keep: 1.0}), config["repeats"])
-    return {"train_s": train_s, "eval_s": eval_s, "rss_mib": peak_rss_mib()}
+    return {"train_s": train_s, "eval_s": eval_s, "rss_mib": peak_rss_mib(), "loops": loops}
 
 
 def _child_main(argv):
@@ -232,11 +233,13 @@ def run(args):
                 continue
             frames = batch * T
             rows[variant, batch] = dict(train=frames / result["train_s"],
-                                        eval=frames / result["eval_s"], rss=result["rss_mib"])
+                                        eval=frames / result["eval_s"], rss=result["rss_mib"],
+                                        loops=result.get("loops"))
             print(f"  measured {variant} at batch {batch}", file=sys.stderr, flush=True)
     print()
     _print_table(rows, opts, train_flops, gflops)
     _print_summary(rows, opts, train_flops, gflops)
+    print_loops({f"{v} (batch {b})": r for (v, b), r in rows.items()})
     for note in notes:
         print(f"- note: {note}")
     print(f"- load average at the end: {_load()}")
@@ -327,8 +330,8 @@ def register(subparsers):
                    help="frames per utterance T (default 400)")
     p.add_argument("--batch-sizes", help="comma-separated utterances per step (default 1,8,16)")
     p.add_argument("--repeats", type=int, help="timed steps after the warm-up (default 2)")
-    p.add_argument("--variants", help=f"comma-separated, among {','.join(VARIANTS)} "
-                                      "(default all but the -shared ones)")
+    p.add_argument("--variants", help=f"comma-separated, among {','.join(VARIANTS)} (default "
+                                      f"{','.join(DEFAULT_VARIANTS)})")
     p.add_argument("--quick", action="store_true",
                    help="tiny smoke run: 8 units, 10 frames, batch 2, faithful and fast")
     p.add_argument("--epochs", type=int,

@@ -11,6 +11,8 @@ Rows (each in its own child process, so that peak RSS is its own):
 
 - ``fast``: ``--preset blog --fast`` (bidirectional GRU, ``RNN(fast=True)``);
 - ``fast-lstm``: the same with LSTM cells in both directions;
+- ``fast-<loops>``, ``fast-lstm-<loops>`` (``<loops>``: sequential, concurrent or shared): the
+  same with ``fast.LOOPS`` set so instead of 'auto' (``LOOP_VARIANTS``; as in the step rows);
 - ``faithful``: ``--preset blog`` (the tutorial's ``tf.scan``);
 - ``keras``: the same network on Keras 3 ``Bidirectional(GRU)`` (``bench_peers.keras_network``),
   ``train_on_batch`` per utterance, evaluation ``predict_on_batch`` per utterance.
@@ -22,10 +24,28 @@ untimed training step and evaluation batch come first (graph and kernel warm-up)
 import json
 import time
 
-__all__ = ["EPOCH_VARIANTS", "measure_epochs", "blog_corpus"]
+__all__ = ["EPOCH_VARIANTS", "LOOP_VARIANTS", "measure_epochs", "blog_corpus", "set_loops"]
 
-EPOCH_VARIANTS = ("fast", "fast-lstm", "faithful", "keras")
+LOOP_VARIANTS = tuple(f"{fast}-{mode}" for fast in ("fast", "fast-lstm")
+                      for mode in ("sequential", "concurrent", "shared"))  # A/B of fast.LOOPS
+EPOCH_VARIANTS = ("fast", "fast-lstm", "faithful", "keras") + LOOP_VARIANTS
 EVAL_BATCH = 16  # utterances per evaluation minibatch
+
+
+def set_loops(variant):
+    """For a ``LOOP_VARIANTS`` row, set ``fast.LOOPS`` (in this child process); return the
+    variant without its ``-<loops>`` suffix."""
+    if variant not in LOOP_VARIANTS:
+        return variant
+    from ..core import fast
+    base, fast.LOOPS = variant.rsplit("-", 1)
+    return base
+
+
+def loops_used(cells):
+    """How the fast loops of one layer's ``(fw, bw)`` cells ran: ``fast.loop_mode``."""
+    from ..core import fast
+    return fast.loop_mode([c for c in cells if c is not None])
 
 
 def blog_corpus(seed=0):
@@ -48,7 +68,9 @@ def measure_epochs(config):
     import numpy as np
     from .bench_peers import peak_rss_mib
     train, test = blog_corpus()
-    if config["variant"] == "keras":
+    variant = set_loops(config["variant"])
+    out = {"train_s": [], "eval_s": [], "losses": []}
+    if variant == "keras":
         from .bench_peers import keras_epoch_functions
         keras_train, keras_eval = keras_epoch_functions(config["num_units"])
         rng = np.random.default_rng(0)
@@ -61,10 +83,12 @@ def measure_epochs(config):
     else:
         from ..training.loop import evaluate, train_epoch
         from ..training.run import build_session, preset_config
-        cell = "lstm" if config["variant"] == "fast-lstm" else "gru"
-        run = preset_config("blog", fast=config["variant"] != "faithful", cell=cell, cell_b=cell,
+        cell = "lstm" if variant == "fast-lstm" else "gru"
+        run = preset_config("blog", fast=variant != "faithful", cell=cell, cell_b=cell,
                             num_units=config["num_units"])
         graph, sess, net, _ = build_session(run)
+        if run.fast:
+            out["loops"] = loops_used(net.cells[0])
         rng = np.random.default_rng(run.seed)
 
         def train_one(pairs=train):
@@ -74,7 +98,6 @@ def measure_epochs(config):
             return evaluate(sess, net, pairs, batch_size)
     train_one(train[:1])  # warm-up: one training step and one evaluation batch, untimed
     eval_set(test[:2], EVAL_BATCH)
-    out = {"train_s": [], "eval_s": [], "losses": []}
     for _ in range(config["epochs"]):
         start = time.perf_counter()
         train_one()
@@ -109,6 +132,7 @@ def print_epochs(rows, epochs, train_frames, eval_frames, gflops, flops_of, note
     print()
     if "keras" in rows:
         print("- keras evaluates one utterance at a time in both columns (no masking)")
+    print_loops(rows)
     for variant, r in rows.items():
         b, o = r["losses"][-1], r["losses_one_at_a_time"]
         print(f"- {variant}: last epoch's losses, batches of 16 vs one at a time: "
@@ -125,6 +149,14 @@ def print_epochs(rows, epochs, train_frames, eval_frames, gflops, flops_of, note
               f"{best / bound:.1f}x the bound")
     for note in notes:
         print(f"- note: {note}")
+
+
+def print_loops(rows):
+    """One line: how each fast row's loops ran (``fast.LOOPS``, 'auto' resolved)."""
+    used = [f"{name} {r['loops']}" for name, r in rows.items() if r.get("loops")]
+    if used:
+        print(f"- the fast rows' loops: {', '.join(used)} (fast.LOOPS 'auto': sequential "
+              f"when both directions' W_h exceed half the last-level cache)")
 
 
 if __name__ == "__main__":
