@@ -106,3 +106,16 @@ def test_bench_loop_rows(capsys):
 def test_bench_rejects_unknown_variant(capsys):
     assert main(["bench", "--quick", "--variants", "fast,avg"]) == 2
     assert "avg" in capsys.readouterr().err
+
+
+def test_a_killed_child_is_named(monkeypatch):
+    """A child killed by SIGKILL (the kernel's OOM killer took keras-xla at 24 GiB) is a note
+    that says so, not a bare exit code."""
+    import subprocess
+    from tf1_birnn.tools import bench
+
+    def killed(cmd, **kwargs):
+        return subprocess.CompletedProcess(cmd, -9, stdout="", stderr="")
+    monkeypatch.setattr(bench.subprocess, "run", killed)
+    note = bench._spawn(dict(variant="keras-xla"), timeout=5)
+    assert note.startswith("killed (SIGKILL") and "out-of-memory" in note

@@ -160,6 +160,9 @@ def _spawn(config, timeout):
         if line.startswith("BENCH_RESULT "):
             return json.loads(line[len("BENCH_RESULT "):])
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    if proc.returncode == -9:  # SIGKILL: the child cannot have sent it to itself by accident
+        return (f"killed (SIGKILL, exit -9; on Linux usually the out-of-memory killer: "
+                f"`dmesg` says): {tail}")
     return f"failed (exit {proc.returncode}): {tail}"
 
 
