@@ -119,3 +119,27 @@ def test_a_killed_child_is_named(monkeypatch):
     monkeypatch.setattr(bench.subprocess, "run", killed)
     note = bench._spawn(dict(variant="keras-xla"), timeout=5)
     assert note.startswith("killed (SIGKILL") and "out-of-memory" in note
+
+
+@pytest.mark.slow
+def test_bench_rounds_keep_every_round(capsys):
+    """--rounds 2: every row is measured twice in turn; both rounds are printed and the table
+    shows the better one."""
+    import re
+    status = main(["bench", "--quick", "--num-units", "8", "--steps", "6", "--repeats", "1",
+                   "--rounds", "2", "--variants", "fast"])
+    out = capsys.readouterr().out
+    assert status == 0
+    rounds = re.search(r"train frames/s of each round: fast \(batch 2\) ([\d,]+), ([\d,]+)\n", out)
+    assert rounds, out
+    best = max(float(x.replace(",", "")) for x in rounds.groups())
+    row = re.search(r"\| fast \| 2 \| ([\d,]+) \|", out)
+    assert float(row.group(1).replace(",", "")) == best
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--rounds", "0"], "--rounds must be a positive integer"),
+    (["--rounds", "2", "--epochs", "1"], "--rounds is for the per-step rows")])
+def test_bench_rejects_bad_rounds(capsys, argv, message):
+    assert main(["bench", "--quick"] + argv) == 2
+    assert message in capsys.readouterr().err
