@@ -8,7 +8,8 @@ Every variant and batch size runs in its own child process (``python -m tf1_birn
 --child``; PyTorch via ``bench_peers.py`` so that it never loads TensorFlow), so each peak
 RSS is that child's own. In each child: build the birnn (39 -> ReLU x2 -> BiGRU 'sum' ->
 ReLU x2 -> 24, ``num_units`` wide), one warm-up step, then ``repeats`` timed steps; the
-fastest counts. A large float32 matmul (in the parent) measures this machine's peak GFLOP/s,
+fastest counts; with ``--rounds R`` all rows are measured R times in turn and each row's best
+round counts. A large float32 matmul (in the parent) measures this machine's peak GFLOP/s,
 and each variant's training FLOPs (3x the forward matmul FLOPs) are shown as a share of it.
 
 Variants: ``faithful`` (``RNN(fast=False)``, the tutorial's ``tf.scan``), ``unfused`` (the
@@ -360,8 +361,8 @@ def register(subparsers):
     p.add_argument("--repeats", type=int, help="timed steps after the warm-up (default 2)")
     p.add_argument("--rounds", type=int,
                    help="measure all rows this many times in turn and keep each row's best "
-                        "round, by training frames/s (default 1): on a shared machine a burst of load then slows "
-                        "one round of a row instead of the whole row")
+                        "round, by training frames/s (default 1): on a shared machine a "
+                        "burst of load then slows one round of a row, not the whole row")
     p.add_argument("--variants", help=f"comma-separated, among {','.join(VARIANTS)} (default "
                                       f"{','.join(DEFAULT_VARIANTS)})")
     p.add_argument("--quick", action="store_true",
