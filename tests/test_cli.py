@@ -51,6 +51,25 @@ def test_evaluate_and_predict(trained, capsys, tmp_path):
 
 
 @pytest.mark.slow
+def test_predict_writes_all_or_nothing(trained, capsys, tmp_path, monkeypatch):
+    """A failure while drawing the picture leaves no .npy behind (a later predict into the
+    same folder is not refused because of a half-made result)."""
+    from tf1_birnn.training import plot
+    _, _, run_dir = trained
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no picture")
+    monkeypatch.setattr(plot, "trajectory_png", broken)
+    out_dir = tmp_path / "pred"
+    with pytest.raises(RuntimeError, match="no picture"):
+        main(["predict", run_dir, "--utterance", "2", "--out", str(out_dir)])
+    assert not out_dir.exists() or not list(out_dir.iterdir())
+    monkeypatch.undo()
+    assert main(["predict", run_dir, "--utterance", "2", "--out", str(out_dir)]) == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == ["utterance2.npy", "utterance2.png"]
+
+
+@pytest.mark.slow
 def test_compare_reports_beside_the_blog(trained, capsys):
     _, _, run_dir = trained
     assert main(["compare", run_dir]) == 0
