@@ -199,3 +199,19 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path, data):
     _, err = proc.communicate(timeout=120)
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 1, err
     assert proc.returncode in (130, -signal.SIGINT)
+
+
+def test_tensorflow_out_of_memory_is_one_line(tmp_path, data, capsys, monkeypatch):
+    """TensorFlow's ResourceExhaustedError at run time (an allocation that failed) is one line
+    that says so, with TensorFlow's first line, not a traceback."""
+    import tensorflow as tf
+    from tf1_birnn.training import run
+
+    def oom(*args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "OOM when allocating tensor with shape[2347,1,4096] and type float\n"
+            "\t [[{{node while/body/MatMul}}]]")
+    monkeypatch.setattr(run, "train_epoch", oom)
+    assert main(train_args(data, tmp_path / "logs", "oom")) == 2
+    one_line(capsys, "error: out of memory: TensorFlow could not allocate",
+             "shape[2347,1,4096]", "--resume continues it")

@@ -63,6 +63,12 @@ def describe_os_error(err):
     return f"{where}: {cause}"
 
 
+def _tf_out_of_memory(err):
+    """True for TensorFlow's ``ResourceExhaustedError`` (an allocation that failed at run time)."""
+    return any(c.__name__ == "ResourceExhaustedError" and c.__module__.startswith("tensorflow")
+               for c in type(err).__mro__)
+
+
 def main(argv=None):
     command = "?"
     try:
@@ -82,4 +88,14 @@ def main(argv=None):
         if isinstance(err, MemoryError):
             text = f"out of memory: {text or 'try a smaller --num-units'}"
         print(f"tf1-birnn {command}: error: {text}", file=sys.stderr)
+        return 2
+    except Exception as err:  # TensorFlow's own out-of-memory error, by name (no TF import here)
+        if not _tf_out_of_memory(err) or os.environ.get("TF1_BIRNN_DEBUG"):
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        what = ("no space left on device" if "No space left" in first else
+                "out of memory: TensorFlow could not allocate a tensor")
+        print(f"tf1-birnn {command}: error: {what} ({first[:200]}); a run keeps the epochs "
+              f"it has saved (--resume continues it); try a smaller --num-units or "
+              f"--batch-size", file=sys.stderr)
         return 2
