@@ -60,3 +60,26 @@ def test_training_warns_once_about_a_dead_network(tmp_path, monkeypatch):
     from tf1_birnn.training.summaries import read_scalars
     scalars = read_scalars(run_dir)
     assert [v for _, v in scalars["relu/dead_share/ff_in0"]] == [1.0, 1.0]
+
+
+def test_relu_activity_of_padded_batches_counts_real_frames_only(sess, rng):
+    """``ReluActivity`` fed by ``evaluate``'s padded minibatches: the same counts as NumPy on
+    the real frames (padded zero frames would switch on every unit with a positive bias),
+    and the same shares as ``dead_relu_shares`` one utterance at a time."""
+    from tf1_birnn.training.diagnose import ReluActivity
+    from tf1_birnn.training.loop import evaluate
+    pairs = _pairs(n=5)  # lengths differ, so batches of 2 are padded
+    assert len({y.shape[0] for _, y in pairs}) > 1
+    net = build_network("ff", D_input=5, D_label=2, num_units=6, n_ff=1)
+    sess.run(tf.compat.v1.global_variables_initializer())
+    b = np.array([3, 3, -3, -3, 0.5, -0.5], np.float32)  # alive, dead and in between
+    sess.run(net.weights["ff_in0/b"].assign(b))
+    W = sess.run(net.weights["ff_in0/W"])
+    activity = ReluActivity(net)
+    loss = evaluate(sess, net, pairs, batch_size=2, observe=activity)
+    assert loss == evaluate(sess, net, pairs, batch_size=2)  # observing changes nothing
+    frames = np.concatenate([x[0] for x, _ in pairs])  # [n_frames, D_input], real frames only
+    np.testing.assert_array_equal(activity.active["ff_in0"],
+                                  (np.maximum(frames @ W + b, 0) > 0).sum(axis=0))
+    assert activity.frames == len(frames)
+    assert activity.shares() == dead_relu_shares(sess, net, pairs)

@@ -85,7 +85,7 @@ def train_epoch(sess, net, train, rng, batch_size=1, keep_rate=0.7, on_step=None
     return losses
 
 
-def evaluate(sess, net, pairs, batch_size=16):
+def evaluate(sess, net, pairs, batch_size=16, observe=None):
     """Mean per-utterance MSE of ``pairs`` with dropout off: the tutorial's per-epoch number.
 
     Utterances go in padded minibatches of up to ``batch_size`` (sorted by length, so that
@@ -93,13 +93,20 @@ def evaluate(sess, net, pairs, batch_size=16):
     state on padded frames and reverses each utterance within its own length, and
     ``net.per_utterance_loss`` counts real frames only, so every utterance's MSE is the one it
     gets alone (tested equal to ``batch_size=1``, the tutorial's one at a time).
+
+    ``observe``: optional, an object with ``fetches`` (tensors fetched in the same runs) and
+    ``add(values, lengths)``, called per minibatch (e.g. ``diagnose.ReluActivity``).
     """
     if not pairs:
         return float("nan")
     ordered = sorted(pairs, key=lambda p: p[1].shape[0])
+    extra = list(observe.fetches) if observe is not None else []
     total = 0.0
     for batch in make_batches(ordered, batch_size):
-        total += float(np.sum(sess.run(net.per_utterance_loss, _feed(net, batch, 1.0))))
+        losses, *values = sess.run([net.per_utterance_loss] + extra, _feed(net, batch, 1.0))
+        total += float(np.sum(losses))
+        if observe is not None:
+            observe.add(values, batch[2])
     return total / len(pairs)
 
 

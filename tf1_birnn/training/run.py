@@ -38,7 +38,7 @@ from .lock import RunLock
 from ..core.network import build_network
 from .config import PRESETS, RunConfig, preset_config
 from .summaries import RunWriter
-from .diagnose import dead_relu_shares, dead_relu_warning
+from .diagnose import ReluActivity, dead_relu_warning
 from .loop import TrainingDiverged, evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
@@ -368,10 +368,12 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
                             "no epoch had finished, so no run folder is kept")
                     raise TrainingDiverged(f"{err}; {kept}") from None
                 train_seconds = time.time() - start
-                tl, dl = evaluate(sess, net, train), evaluate(sess, net, test)
+                activity = ReluActivity(net)  # dead ReLUs, counted on the test set's passes
+                tl = evaluate(sess, net, train, observe=None if test else activity)
+                dl = evaluate(sess, net, test, observe=activity)
                 out((k, 'train:', round(tl, 3), 'test:', round(dl, 3)))
                 writer.scalars(k, train=tl, test=dl)
-                shares = dead_relu_shares(sess, net, test or train)
+                shares = activity.shares()
                 writer.dead_relu(k, shares)
                 warning = None if warned else dead_relu_warning(shares)
                 if warning:
