@@ -1,6 +1,5 @@
 """``tf1-birnn train | evaluate | predict | convert``: the main job and its companions."""
 import argparse
-import contextlib
 import io
 import os
 import sys
@@ -196,6 +195,7 @@ def run_evaluate(args):
 
 
 def run_predict(args):
+    from ..training.checkpoints import write_atomic
     from ..training.plot import trajectory_png
     out = args.out or os.path.join(args.run_dir, "predictions")
     stem = os.path.join(out, f"utterance{args.utterance}")
@@ -211,30 +211,18 @@ def run_predict(args):
     with sess:
         x, y = data_prer([X[args.utterance]], [Y[args.utterance]])[0]
         pred = predict_utterance(sess, net, x)  # [n_frames, D_label], standardized units
+    # both drawn before the first byte is written; each file through a .tmp renamed into
+    # place, so an error or a kill leaves no half-made result under its real name
     npy = io.BytesIO()
     np.save(npy, pred)
-    _write_new({f"{stem}.npy": npy.getvalue(), f"{stem}.png": trajectory_png(y, pred)}, out)
+    files = {f"{stem}.npy": npy.getvalue(), f"{stem}.png": trajectory_png(y, pred)}
+    os.makedirs(out, exist_ok=True)
+    for path, data in files.items():
+        write_atomic(path, data)
     mse = float(np.mean((pred - y) ** 2))
     print(f"utterance {args.utterance}: MSE {mse:.4f} (standardized); wrote {stem}.npy "
           f"(predicted [n_frames, {pred.shape[1]}]) and {stem}.png (black real, red predicted)")
     return 0
-
-
-def _write_new(files, folder):
-    """Write ``{path: bytes}`` into ``folder`` (made if missing): everything is drawn before
-    the first byte is written, and each file goes to ``<path>.tmp`` first and is renamed, so
-    an error or a kill leaves no half-written file under its real name."""
-    os.makedirs(folder, exist_ok=True)
-    for path, data in files.items():
-        tmp = f"{path}.tmp"
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-            raise
 
 
 def run_convert(args):

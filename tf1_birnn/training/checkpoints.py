@@ -19,6 +19,7 @@ are read as they are, unverified; their RNN weights carry the names TensorFlow g
 (``rnn0/fw/Variable``, ``Variable_1``, ... in creation order), which ``restore`` maps onto
 today's names after the tutorial (``rnn0/fw/rgate/Wx``, ...; see ``legacy_names``).
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import re
 import tensorflow as tf
 
 __all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "epochs_done", "write_manifest",
+           "write_atomic",
            "verify_checkpoint", "remove_checkpoint", "last_checkpoint", "save_checkpoint",
            "restore", "set_aside", "legacy_names", "PREFIX"]
 
@@ -81,13 +83,24 @@ def write_manifest(run_dir, epoch):
     files = {f: dict(size=os.path.getsize(os.path.join(run_dir, f)),
                      sha256=_sha256(os.path.join(run_dir, f)))
              for f in _files_of(run_dir, epoch)}
-    path = manifest_path(run_dir, epoch)
+    write_atomic(manifest_path(run_dir, epoch),
+                 json.dumps(dict(epoch=epoch, files=files), indent=1))
+
+
+def write_atomic(path, data):
+    """Write ``data`` (str or bytes) to ``path`` through ``<path>.tmp``, synced and renamed:
+    an error or a kill leaves the old file or the new one, never half of one."""
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(dict(epoch=epoch, files=files), f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
 
 
 def verify_checkpoint(checkpoint):

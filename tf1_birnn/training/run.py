@@ -33,7 +33,7 @@ from ..data.helpers import data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
 from .checkpoints import (PREFIX, CheckpointError, epochs_done, last_checkpoint,
                           list_checkpoints, restore, save_checkpoint, set_aside,
-                          verify_checkpoint)
+                          verify_checkpoint, write_atomic)
 from .lock import RunLock
 from ..core.network import build_network
 from .config import PRESETS, RunConfig, preset_config
@@ -47,17 +47,7 @@ __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "ne
 
 def _write_json(path, obj):
     """Write ``obj`` to ``path`` atomically (a kill leaves the old file or the new one)."""
-    tmp = f"{path}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+    write_atomic(path, json.dumps(obj, indent=1))
 
 
 def _read_json(path):
