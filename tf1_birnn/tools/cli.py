@@ -92,10 +92,9 @@ def main(argv=None):
     except Exception as err:  # TensorFlow's own out-of-memory error, by name (no TF import here)
         if not _tf_out_of_memory(err) or os.environ.get("TF1_BIRNN_DEBUG"):
             raise
+        # (file-system causes, such as a full disk, arrive as OSError: run._os_errors)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        what = ("no space left on device" if "No space left" in first else
-                "out of memory: TensorFlow could not allocate a tensor")
-        print(f"tf1-birnn {command}: error: {what} ({first[:200]}); a run keeps the epochs "
-              f"it has saved (--resume continues it); try a smaller --num-units or "
-              f"--batch-size", file=sys.stderr)
+        print(f"tf1-birnn {command}: error: out of memory: TensorFlow could not allocate a "
+              f"tensor ({first[:200]}); a run keeps the epochs it has saved (--resume "
+              f"continues it); try a smaller --num-units or --batch-size", file=sys.stderr)
         return 2
