@@ -27,11 +27,18 @@ Where this differs from the tutorial, on purpose:
   ``rgate``, ``ugate``, ``cell``), and the fused tensors ``W_x``, ``W_h``, ``b``; naming
   creates no op, so the seeded initial values are those of unnamed variables.
 
+Dropout inside the cells (``tf1_birnn.core.dropout``, beyond the tutorial, which only names the
+idea): ``dropout='variational'`` multiplies ``current_x`` and ``prev_h`` by per-sequence masks
+before the fused matmuls, ``dropout='candidate'`` multiplies the candidate ``c``; ``'none'``
+(the default) adds no op. ``keep_rate`` (the network's ``dropout_keep`` placeholder) drives the
+masks; ``masks`` gives fixed ones instead (tests). ``Step`` applies them with ``drop``.
+
 ``UnfusedGRUcell`` is the tutorial's LV1 style (one matmul per gate), for ``tf1-birnn bench``.
 """
 import tensorflow as tf
 
 from .checks import check_size
+from .dropout import check_cell_dropout, check_keep_rate, check_masks, draw_masks
 
 __all__ = ["LSTMcell", "GRUcell", "UnfusedGRUcell", "check_cell"]
 
@@ -70,21 +77,38 @@ def _named(name):
 
 
 class _Cell:
-    """What both cells share: checks, ``Gate``, ``Slice_W``, fusing and the zero state."""
+    """What both cells share: checks, ``Gate``, ``Slice_W``, fusing, the zero state and the
+    dropout masks."""
 
     gate_names = ()
 
-    def __init__(self, incoming, D_input, D_cell, initializer):
+    def __init__(self, incoming, D_input, D_cell, initializer, dropout="none", keep_rate=1.0,
+                 masks=None):
         check_size(D_input, "D_input")
         check_size(D_cell, "D_cell")
         _check_incoming(incoming, D_input)
         if not callable(initializer):
             raise TypeError(f"initializer must be callable like weight_init(shape); "
                             f"got {initializer!r}")
+        dropout = check_cell_dropout(dropout)
+        check_keep_rate(keep_rate)
+        if masks is not None:
+            masks = check_masks(masks, dropout, D_input, D_cell)
         self.incoming = incoming  # input data `[n_steps, n_samples, D_input]`
         self.D_input = D_input
         self.D_cell = D_cell
         self.initializer = initializer  # how the gate weights are initialized
+        self.dropout = dropout  # which dropout inside the cell: 'none', 'variational', 'candidate'
+        if masks is None and dropout != "none":  # one mask per sequence, drawn before the loop
+            with tf.name_scope("dropout"):
+                masks = draw_masks(dropout, keep_rate, tf.shape(incoming)[1], D_input, D_cell)
+        self.dropout_masks = masks or {}  # name ('x', 'h', 'c') -> `[n_samples, D]`
+
+    def drop(self, name, x):
+        """``x`` `[..., n_samples, D]` times the dropout mask ``name`` ('x': inputs, 'h':
+        recurrent state, 'c': candidate), or ``x`` itself when the cell has no such mask."""
+        mask = self.dropout_masks.get(name)
+        return x if mask is None else x * mask
 
     def zero_state(self):
         """Zeros `[n_samples, D_cell]`, as the tutorial's ``incoming[0] @ zeros``."""
@@ -126,14 +150,16 @@ class LSTMcell(_Cell):
     ``current_x`` `[n_samples, D_input]` to the next `[2, n_samples, D_cell]`.
 
     ``incoming``: `[n_steps, n_samples, D_input]`; ``f_bias``: initial forget-gate bias;
-    ``h_act``: activation of ``c_t`` in ``h_t``; ``init_h``/``init_c``: `[n_samples, D_cell]`.
+    ``h_act``: activation of ``c_t`` in ``h_t``; ``init_h``/``init_c``: `[n_samples, D_cell]`;
+    ``dropout``, ``keep_rate``, ``masks``: dropout inside the cell (``tf1_birnn.core.dropout``).
     """
 
     gate_names = ("igate", "fgate", "ogate", "cell")
 
     def __init__(self, incoming, D_input, D_cell, initializer,
-                 f_bias=1.0, L2=False, h_act=tf.tanh, init_h=None, init_c=None):
-        super().__init__(incoming, D_input, D_cell, initializer)
+                 f_bias=1.0, L2=False, h_act=tf.tanh, init_h=None, init_c=None,
+                 dropout="none", keep_rate=1.0, masks=None):
+        super().__init__(incoming, D_input, D_cell, initializer, dropout, keep_rate, masks)
         if not callable(h_act):
             raise TypeError(f"h_act must be callable like tf.tanh; got {h_act!r}")
         self.f_bias = f_bias  # initial bias of the forget gate
@@ -153,12 +179,13 @@ class LSTMcell(_Cell):
     def Step(self, previous_h_c_tuple, current_x):
         """One time step: `[2, n_samples, D_cell]`, `[n_samples, D_input]` -> `[2, n_samples, D_cell]`."""
         prev_h, prev_c = tf.unstack(previous_h_c_tuple)  # [n_samples, D_cell] each
+        x, h = self.drop("x", current_x), self.drop("h", prev_h)  # 'variational' masks
         # all gates in one big matmul: [n_samples, 4*D_cell]
-        gates = tf.matmul(current_x, self.W_x) + tf.matmul(prev_h, self.W_h) + self.b
+        gates = tf.matmul(x, self.W_x) + tf.matmul(h, self.W_h) + self.b
         i = tf.sigmoid(self.Slice_W(gates, 0))  # input gate
         f = tf.sigmoid(self.Slice_W(gates, 1))  # forget gate
         o = tf.sigmoid(self.Slice_W(gates, 2))  # output gate
-        c = tf.tanh(self.Slice_W(gates, 3))  # new information
+        c = self.drop("c", tf.tanh(self.Slice_W(gates, 3)))  # new information ('candidate' mask)
         current_c = f * prev_c + i * c
         current_h = o * self.h_act(current_c)
         return tf.stack([current_h, current_c])
@@ -168,13 +195,15 @@ class GRUcell(_Cell):
     """GRU cell; ``Step`` maps ``prev_h`` `[n_samples, D_cell]` and ``current_x``
     `[n_samples, D_input]` to ``current_h`` `[n_samples, D_cell]`.
 
-    ``incoming``: `[n_steps, n_samples, D_input]`; ``init_h``: `[n_samples, D_cell]`.
+    ``incoming``: `[n_steps, n_samples, D_input]`; ``init_h``: `[n_samples, D_cell]`;
+    ``dropout``, ``keep_rate``, ``masks``: dropout inside the cell (``tf1_birnn.core.dropout``).
     """
 
     gate_names = ("rgate", "ugate", "cell")
 
-    def __init__(self, incoming, D_input, D_cell, initializer, L2=False, init_h=None):
-        super().__init__(incoming, D_input, D_cell, initializer)
+    def __init__(self, incoming, D_input, D_cell, initializer, L2=False, init_h=None,
+                 dropout="none", keep_rate=1.0, masks=None):
+        super().__init__(incoming, D_input, D_cell, initializer, dropout, keep_rate, masks)
         self.type = 'gru'
         init_h = _check_state(init_h, "init_h", D_cell)
         self.init_h = self.zero_state() if init_h is None else init_h
@@ -186,12 +215,12 @@ class GRUcell(_Cell):
 
     def Step(self, prev_h, current_x):
         """One time step: `[n_samples, D_cell]`, `[n_samples, D_input]` -> `[n_samples, D_cell]`."""
-        Wx = tf.matmul(current_x, self.W_x) + self.b  # [n_samples, 3*D_cell]
-        Wh = tf.matmul(prev_h, self.W_h)  # [n_samples, 3*D_cell]
+        Wx = tf.matmul(self.drop("x", current_x), self.W_x) + self.b  # [n_samples, 3*D_cell]
+        Wh = tf.matmul(self.drop("h", prev_h), self.W_h)  # [n_samples, 3*D_cell]
         r = tf.sigmoid(self.Slice_W(Wx, 0) + self.Slice_W(Wh, 0))  # reset gate
         u = tf.sigmoid(self.Slice_W(Wx, 1) + self.Slice_W(Wh, 1))  # update gate
-        # the reset gate already acts on the candidate
-        c = tf.tanh(self.Slice_W(Wx, 2) + r * self.Slice_W(Wh, 2))
+        # the reset gate already acts on the candidate ('candidate' mask on c)
+        c = self.drop("c", tf.tanh(self.Slice_W(Wx, 2) + r * self.Slice_W(Wh, 2)))
         # the update gate does the work of the LSTM's input and output gates
         current_h = (1 - u) * prev_h + u * c
         return current_h
@@ -204,9 +233,10 @@ class UnfusedGRUcell(GRUcell):
     def Step(self, prev_h, current_x):
         """One time step: `[n_samples, D_cell]`, `[n_samples, D_input]` -> `[n_samples, D_cell]`."""
         (Wxr, Whr, br), (Wxu, Whu, bu), (Wxc, Whc, bc) = self.rgate, self.ugate, self.cell
-        r = tf.sigmoid(tf.matmul(current_x, Wxr) + br + tf.matmul(prev_h, Whr))  # reset gate
-        u = tf.sigmoid(tf.matmul(current_x, Wxu) + bu + tf.matmul(prev_h, Whu))  # update gate
-        c = tf.tanh(tf.matmul(current_x, Wxc) + bc + r * tf.matmul(prev_h, Whc))  # candidate
+        x, h = self.drop("x", current_x), self.drop("h", prev_h)  # 'variational' masks
+        r = tf.sigmoid(tf.matmul(x, Wxr) + br + tf.matmul(h, Whr))  # reset gate
+        u = tf.sigmoid(tf.matmul(x, Wxu) + bu + tf.matmul(h, Whu))  # update gate
+        c = self.drop("c", tf.tanh(tf.matmul(x, Wxc) + bc + r * tf.matmul(h, Whc)))  # candidate
         return (1 - u) * prev_h + u * c
 
 

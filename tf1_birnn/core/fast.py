@@ -39,6 +39,11 @@ every per-step weight gradient. Here, with the same cells and weights:
 A mask `[n_steps, n_samples, 1]` (1 = real frame) freezes the state on padded frames, as the
 faithful ``tf.scan`` does; the skeleton zeroes the padded outputs.
 
+Dropout inside the cells (``tf1_birnn.core.dropout``) uses the cells' own per-sequence masks:
+the input mask ``x`` multiplies the input before the hoisted projection; the recurrent mask
+``h`` (``m_h``) multiplies ``h`` before ``W_h`` inside the loop, and the candidate mask ``c``
+(``m_c``) the candidate; the backward loop and ``dW_h`` use the same masks.
+
 Limits: an ``LSTMcell`` whose ``h_act`` is not ``tf.tanh`` has no analytic gradient here
 (``has_fast_recurrence`` is False); ``RNN`` runs that direction with the faithful ``tf.scan``
 (still correct, not faster). ``tests/test_fast.py`` checks outputs and gradients against
@@ -163,33 +168,46 @@ def _ru_c(x, D):
     return tf.split(x, [2 * D, D], axis=-1)
 
 
-def _gru_recurrence(order, xw, W_h, h0, *mask):
+def _optional(**tensors):
+    """The names and the tensors of the given (not None) optional inputs of a recurrence."""
+    given = [(k, v) for k, v in tensors.items() if v is not None]
+    return [k for k, _ in given], tuple(v for _, v in given)
+
+
+def _gru_recurrence(order, xw, W_h, h0, mask=None, m_h=None, m_c=None):
     """GRU over pre-projected inputs, with an analytic gradient.
 
     ``xw``: `[n_steps, K, n_samples, 3*D_cell]` (``x W_x + b``); ``W_h``: `[K, D_cell, 3*D_cell]`;
-    ``h0``: `[K, n_samples, D_cell]`; optional ``mask`` `[n_steps, 1, n_samples, 1]`; ``order``: an
-    ``_Order``. Returns the states `[n_steps, K, n_samples, D_cell]` (frozen, not zeroed, on
-    padding).
+    ``h0``: `[K, n_samples, D_cell]`; optional ``mask`` `[n_steps, 1, n_samples, 1]`; optional
+    dropout masks ``m_h`` (on ``h`` before ``W_h``) and ``m_c`` (on the candidate)
+    `[K, n_samples, D_cell]`; ``order``: an ``_Order``. Returns the states
+    `[n_steps, K, n_samples, D_cell]` (frozen, not zeroed, on padding).
     """
+    names, extra = _optional(mask=mask, m_h=m_h, m_c=m_c)
+
     @tf.custom_gradient
-    def recurrence(xw, W_h, h0, *mask):
+    def recurrence(xw, W_h, h0, *extra):
+        opt = dict(zip(names, extra))
+        mask, m_h, m_c = opt.get("mask"), opt.get("m_h"), opt.get("m_c")
         K = W_h.shape[0]
         Ws = tf.unstack(W_h, num=K)  # each direction's W_h [D_cell, 3*D_cell]
         D = h0.shape[-1]  # D_cell
 
         def step(carry, elems):
             h = carry[0]  # [K, n_samples, D_cell]
-            hW = _per_direction_matmul(h, Ws)  # [K, n_samples, 3*D_cell]
+            hW = _per_direction_matmul(h if m_h is None else h * m_h, Ws)  # [K, n_samples, 3*D_cell]
             x_ru, x_c = elems[0], elems[1]  # x W_x + b of [r, u] and of c
             h_ru, h_c = _ru_c(hW, D)
             r, u = _split_gates(tf.sigmoid(x_ru + h_ru), 2)  # reset, update gates
             c = tf.tanh(x_c + r * h_c)  # candidate state
-            if mask:  # an update gate of 0 keeps the state on padded frames
+            if m_c is not None:  # dropout on the candidate
+                c = c * m_c
+            if mask is not None:  # an update gate of 0 keeps the state on padded frames
                 u = elems[2] * u  # [1, n_samples, 1] * [K, n_samples, D_cell]
             h_new = h + u * (c - h)  # (1 - u) * h + u * c
             return (h_new,), (h_new, hW)
 
-        elems = tuple(_ru_c(xw, D)) + tuple(mask)
+        elems = tuple(_ru_c(xw, D)) + (() if mask is None else (mask,))
         (H, HW), _ = _scan(step, elems, order.after("forward", [h0]), 2)
         order.add("forward", H)
         # H: [n_steps, K, n_samples, D_cell]; HW = H_prev @ W_h: [n_steps, K, n_samples, 3*D_cell]
@@ -200,14 +218,16 @@ def _gru_recurrence(order, xw, W_h, h0, *mask):
             h_ru, h_c = _ru_c(HW, D)
             r, u = _split_gates(tf.sigmoid(x_ru + h_ru), 2)
             c = tf.tanh(x_c + r * h_c)
-            if mask:
-                u_eff = mask[0] * u  # the masked update gate of the forward pass
-                P_c = u_eff * (1 - c * c)  # dh -> d(candidate pre-activation)
-                P_u = mask[0] * (c - H_prev) * u * (1 - u)  # dh -> d(update gate pre-act.)
+            c_d = c if m_c is None else c * m_c  # the candidate after dropout
+            u_c = u if m_c is None else u * m_c  # dh -> d(candidate), through its mask
+            if mask is not None:
+                u_eff = mask * u  # the masked update gate of the forward pass
+                P_c = mask * u_c * (1 - c * c)  # dh -> d(candidate pre-activation)
+                P_u = mask * (c_d - H_prev) * u * (1 - u)  # dh -> d(update gate pre-act.)
             else:
                 u_eff = u
-                P_c = u * (1 - c * c)
-                P_u = (c - H_prev) * u * (1 - u)
+                P_c = u_c * (1 - c * c)
+                P_u = (c_d - H_prev) * u * (1 - u)
             P_r = P_c * h_c * r * (1 - r)  # dh -> d(reset gate pre-activation)
             keep = 1 - u_eff  # dh_t -> dh_{t-1}, direct path
             P_x = tf.concat([P_r, P_u, P_c], axis=-1)  # dh -> d(x W_x + b)  [n_steps, K, n_samples, 3*D_cell]
@@ -221,7 +241,10 @@ def _gru_recurrence(order, xw, W_h, h0, *mask):
                 for k in range(K):
                     dh = carry[k] + elems[0][k]  # total gradient of h_t
                     dhW = tf.concat([dh, dh, dh], axis=-1) * elems[1][k]  # [n_samples, 3*D_cell]
-                    new.append(dh * elems[2][k] + tf.matmul(dhW, W_hT[k]))
+                    dh_W = tf.matmul(dhW, W_hT[k])  # through h W_h
+                    if m_h is not None:  # h was masked before W_h
+                        dh_W = dh_W * m_h[k]
+                    new.append(dh * elems[2][k] + dh_W)
                     outs.append(dh)
                 return tuple(new), (tf.stack(outs),)
 
@@ -230,12 +253,12 @@ def _gru_recurrence(order, xw, W_h, h0, *mask):
             order.add("backward", dH_total)
             dh0 = tf.stack(carry)  # gradient of h0: the carry after step 0
             d3 = tf.concat([dH_total] * 3, axis=-1)  # [n_steps, K, n_samples, 3*D_cell]
-            dW_h = _weight_grad(H_prev, d3 * P_h, K)
-            return (d3 * P_x, dW_h, dh0) + tuple(None for _ in mask)
+            dW_h = _weight_grad(H_prev if m_h is None else H_prev * m_h, d3 * P_h, K)
+            return (d3 * P_x, dW_h, dh0) + tuple(None for _ in extra)
 
         return H, grad
 
-    return recurrence(xw, W_h, h0, *mask)
+    return recurrence(xw, W_h, h0, *extra)
 
 
 def _lstm_gates(z):
@@ -244,45 +267,56 @@ def _lstm_gates(z):
     return tf.sigmoid(i), tf.sigmoid(f), tf.sigmoid(o), tf.tanh(g)
 
 
-def _lstm_recurrence(order, xw, W_h, h0, c0, *mask):
+def _lstm_recurrence(order, xw, W_h, h0, c0, mask=None, m_h=None, m_c=None):
     """LSTM (``h_act=tf.tanh``) over pre-projected inputs, with an analytic gradient.
 
     ``xw``: `[n_steps, K, n_samples, 4*D_cell]`; ``W_h``: `[K, D_cell, 4*D_cell]`; ``h0``, ``c0``:
-    `[K, n_samples, D_cell]`; optional ``mask`` `[n_steps, 1, n_samples, 1]`; ``order``: an
-    ``_Order``. Returns the hidden states `[n_steps, K, n_samples, D_cell]` (frozen on padding).
+    `[K, n_samples, D_cell]`; optional ``mask`` `[n_steps, 1, n_samples, 1]`; optional dropout
+    masks ``m_h`` (on ``h`` before ``W_h``) and ``m_c`` (on the candidate) `[K, n_samples, D_cell]`;
+    ``order``: an ``_Order``. Returns the hidden states `[n_steps, K, n_samples, D_cell]`
+    (frozen on padding).
     """
+    names, extra = _optional(mask=mask, m_h=m_h, m_c=m_c)
+
     @tf.custom_gradient
-    def recurrence(xw, W_h, h0, c0, *mask):
+    def recurrence(xw, W_h, h0, c0, *extra):
+        opt = dict(zip(names, extra))
+        mask, m_h, m_c = opt.get("mask"), opt.get("m_h"), opt.get("m_c")
         K = W_h.shape[0]
         Ws = tf.unstack(W_h, num=K)  # each direction's W_h [D_cell, 4*D_cell]
 
         def step(carry, elems):
             h, c = carry  # [K, n_samples, D_cell] each
-            z = elems[0] + _per_direction_matmul(h, Ws)  # gate pre-activations [K, n_samples, 4*D_cell]
+            hW = _per_direction_matmul(h if m_h is None else h * m_h, Ws)
+            z = elems[0] + hW  # gate pre-activations [K, n_samples, 4*D_cell]
             i, f, o, g = _lstm_gates(z)
+            if m_c is not None:  # dropout on the candidate
+                g = g * m_c
             c_new = f * c + i * g  # memory cell
             h_new = o * tf.tanh(c_new)
-            if mask:  # keep h and c on padded frames
+            if mask is not None:  # keep h and c on padded frames
                 real = elems[1]  # bool [1, n_samples, 1]
                 h_new, c_new = tf.where(real, h_new, h), tf.where(real, c_new, c)
             return (h_new, c_new), (h_new, c_new, z)
 
-        elems = (xw,) + ((tf.cast(mask[0], tf.bool),) if mask else ())
+        elems = (xw,) + ((tf.cast(mask, tf.bool),) if mask is not None else ())
         (H, C, Z), _ = _scan(step, elems, order.after("forward", [h0, c0]), 3)
         order.add("forward", H)
 
         def grad(dH):
             C_prev = _previous(C, c0)
             i, f, o, g = _lstm_gates(Z)
-            c_new = f * C_prev + i * g if mask else C  # the unmasked new memory
+            g_d = g if m_c is None else g * m_c  # the candidate after dropout
+            c_new = f * C_prev + i * g_d if mask is not None else C  # the unmasked new memory
             tc = tf.tanh(c_new)
             A = o * (1 - tc * tc)  # dh -> dc
             P_o = tc * o * (1 - o)  # dh -> d(output gate pre-activation)
-            if mask:
-                A, P_o = mask[0] * A, mask[0] * P_o
-            P_i = g * i * (1 - i)  # dc -> d(input gate pre-activation)
+            if mask is not None:
+                A, P_o = mask * A, mask * P_o
+            P_i = g_d * i * (1 - i)  # dc -> d(input gate pre-activation)
             P_f = C_prev * f * (1 - f)  # dc -> d(forget gate pre-activation)
-            P_g = i * (1 - g * g)  # dc -> d(candidate pre-activation)
+            i_g = i if m_c is None else i * m_c  # dc -> d(candidate), through its mask
+            P_g = i_g * (1 - g * g)  # dc -> d(candidate pre-activation)
             P = tf.concat([P_i, P_f, P_o, P_g], axis=-1)  # [n_steps, K, n_samples, 4*D_cell]
             W_hT = [tf.transpose(W) for W in Ws]  # [4*D_cell, D_cell] each
 
@@ -292,15 +326,17 @@ def _lstm_recurrence(order, xw, W_h, h0, c0, *mask):
                 for k in range(K):
                     dh = carry[k] + elems[0][k]  # total gradient of h_t
                     dc = carry[K + k]  # gradient of c_t from step t+1
-                    if mask:
+                    if mask is not None:
                         m, not_m = elems[4][0], elems[5][0]  # [n_samples, 1]
                         dc_new = m * dc + elems[1][k] * dh  # gradient of c_new
                     else:
                         dc_new = dc + elems[1][k] * dh
                     dz = tf.concat([dc_new, dc_new, dh, dc_new], axis=-1) * elems[2][k]
                     dh_prev = tf.matmul(dz, W_hT[k])
+                    if m_h is not None:  # h was masked before W_h
+                        dh_prev = dh_prev * m_h[k]
                     dc_prev = dc_new * elems[3][k]  # through the forget gate
-                    if mask:  # padded frames pass dh and dc straight through
+                    if mask is not None:  # padded frames pass dh and dc straight through
                         dh_prev += not_m * dh
                         dc_prev += not_m * dc
                     dhs.append(dh_prev)
@@ -309,17 +345,18 @@ def _lstm_recurrence(order, xw, W_h, h0, c0, *mask):
                 return tuple(dhs + dcs), (tf.stack(outs),)
 
             zeros = tf.unstack(tf.zeros_like(h0), num=K)
-            elems = (dH, A, P, f) + ((mask[0], 1 - mask[0]) if mask else ())
+            elems = (dH, A, P, f) + ((mask, 1 - mask) if mask is not None else ())
             (dZ,), carry = _scan(back, elems, order.after("backward", zeros + zeros), 1,
                                  reverse=True)
             order.add("backward", dZ)
             dh0, dc0 = tf.stack(carry[:K]), tf.stack(carry[K:])
-            dW_h = _weight_grad(_previous(H, h0), dZ, K)
-            return (dZ, dW_h, dh0, dc0) + tuple(None for _ in mask)
+            H_prev = _previous(H, h0)
+            dW_h = _weight_grad(H_prev if m_h is None else H_prev * m_h, dZ, K)
+            return (dZ, dW_h, dh0, dc0) + tuple(None for _ in extra)
 
         return H, grad
 
-    return recurrence(xw, W_h, h0, c0, *mask)
+    return recurrence(xw, W_h, h0, c0, *extra)
 
 
 def _run_group(cells, incomings, mask, order):
@@ -328,6 +365,7 @@ def _run_group(cells, incomings, mask, order):
     xws = []
     for cell, x in zip(cells, incomings):  # the input projection, hoisted out of the loop
         n_steps, n_samples = tf.shape(x)[0], tf.shape(x)[1]
+        x = cell.drop("x", x)  # the input's dropout mask, the same at every step
         x_flat = tf.reshape(x, [-1, cell.D_input])  # [n_steps*n_samples, D_input]
         xw = tf.matmul(x_flat, cell.W_x) + cell.b  # [n_steps*n_samples, G*D_cell]
         xws.append(tf.reshape(xw, tf.stack([n_steps, n_samples, -1])))  # [n_steps, n_samples, G*D_cell]
@@ -335,13 +373,23 @@ def _run_group(cells, incomings, mask, order):
     xw.set_shape(incomings[0].shape[:1].concatenate([len(cells), None, cells[0].W_h.shape[1]]))
     W_h = tf.stack([c.W_h for c in cells])  # [K, D_cell, G*D_cell]
     h0 = tf.stack([c.init_h for c in cells])  # [K, n_samples, D_cell]
-    masks = () if mask is None else (mask[:, None],)  # [n_steps, 1, n_samples, 1]
+    opt = dict(mask=None if mask is None else mask[:, None],  # [n_steps, 1, n_samples, 1]
+               m_h=_stacked_masks(cells, "h"), m_c=_stacked_masks(cells, "c"))
     if cells[0].type == "gru":
-        H = _gru_recurrence(order, xw, W_h, h0, *masks)
+        H = _gru_recurrence(order, xw, W_h, h0, **opt)
     else:
         c0 = tf.stack([c.init_c for c in cells])
-        H = _lstm_recurrence(order, xw, W_h, h0, c0, *masks)
+        H = _lstm_recurrence(order, xw, W_h, h0, c0, **opt)
     return tf.unstack(H, num=len(cells), axis=1)
+
+
+def _stacked_masks(cells, name):
+    """The cells' dropout masks ``name`` stacked `[K, n_samples, D_cell]` (ones for a cell
+    without that mask), or None when no cell has one."""
+    if not any(name in c.dropout_masks for c in cells):
+        return None
+    ones = [tf.ones_like(c.init_h) for c in cells]  # [n_samples, D_cell]
+    return tf.stack([c.dropout_masks.get(name, one) for c, one in zip(cells, ones)])
 
 
 def fast_recurrences(cells, incomings, mask=None):

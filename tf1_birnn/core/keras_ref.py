@@ -10,6 +10,13 @@ notebook 04 check the cells against an implementation we did not write:
   ``reset_after`` bias has an input row and a recurrent row.
 - LSTM: ours is ``[i, f, o, c]``, Keras's ``[i, f, c, o]``; one bias vector each.
 
+Dropout inside the cells (``tf1_birnn.core.dropout``): our ``'variational'`` form is Keras's
+``dropout`` (mask on the input before the kernel) plus ``recurrent_dropout`` (mask on
+``h_tm1`` before the recurrent kernel), which ``keras_layer`` passes on. Keras 3 then runs
+``implementation=1`` and draws one mask per gate; our fused gates share one mask, so a
+comparison gives every Keras gate the same mask. Our ``'candidate'`` form has no Keras
+counterpart.
+
 Keras 3 runs eagerly, not inside a ``tf.compat.v1`` graph: read our weights from a session
 first, then build the Keras layer outside the graph.
 """
@@ -41,20 +48,23 @@ def keras_weights(kind, W_x, W_h, b):
     return [to_keras(W_x), to_keras(W_h), to_keras(b)]
 
 
-def keras_layer(kind, D_input, D_cell, weights=None, go_backwards=False):
+def keras_layer(kind, D_input, D_cell, weights=None, go_backwards=False, dropout=0.0,
+                recurrent_dropout=0.0):
     """A Keras ``GRU``/``LSTM`` layer (``return_sequences=True``) equal to our ``kind`` cell.
 
     ``weights``: our ``(W_x, W_h, b)`` as NumPy arrays, mapped with ``keras_weights``.
-    The layer takes batch-major input `[n_samples, n_steps, D_input]`.
+    The layer takes batch-major input `[n_samples, n_steps, D_input]`. ``dropout`` and
+    ``recurrent_dropout``: Keras's drop rates (``1 - keep_rate``), active with ``training=True``.
     """
     import keras  # Keras 3, eager only
 
+    drop = dict(dropout=dropout, recurrent_dropout=recurrent_dropout)
     if kind == "gru":
         layer = keras.layers.GRU(D_cell, reset_after=True, recurrent_activation="sigmoid",
-                                 return_sequences=True, go_backwards=go_backwards)
+                                 return_sequences=True, go_backwards=go_backwards, **drop)
     elif kind == "lstm":
         layer = keras.layers.LSTM(D_cell, recurrent_activation="sigmoid",
-                                  return_sequences=True, go_backwards=go_backwards)
+                                  return_sequences=True, go_backwards=go_backwards, **drop)
     else:
         raise ValueError(f"kind must be 'gru' or 'lstm'; got {kind!r}")
     layer.build((None, None, D_input))
