@@ -176,3 +176,24 @@ def test_settings_a_network_would_ignore_are_refused(capsys):
     assert "the lv1 network has no use for cell_b" in capsys.readouterr().err
     assert main(["train", "--preset", "ff", "--merge", "concat"]) == 2
     assert "the ff network has no use for merge" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_with_cell_dropout_on_both_paths(trained, capsys):
+    """``--cell-dropout`` and ``--keep-rate`` reach the run's config (and so TensorBoard's text)."""
+    data, logdir, _ = trained
+    for form, path in (("variational", "--fast"), ("candidate", "--no-fast")):
+        code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1", "--logdir",
+                     logdir, "--run-name", f"drop-{form}", "--no-progress", path,
+                     "--cell-dropout", form, "--keep-rate", "0.5", "--batch-size", "2"])
+        assert code == 0, capsys.readouterr().err
+        with open(os.path.join(logdir, f"drop-{form}", "config.json")) as f:
+            saved = json.load(f)
+        assert saved["cell_dropout"] == form and saved["keep_rate"] == 0.5
+    for argv, message in ((["--cell-dropout", "zoneout"], "invalid choice: 'zoneout'"),
+                          (["--keep-rate", "1.5"], "expected a keep rate in (0, 1]; got '1.5'")):
+        with pytest.raises(SystemExit) as info:  # argparse's one-line error
+            main(["train"] + argv)
+        assert info.value.code == 2 and message in capsys.readouterr().err
+    assert main(["train", "--preset", "ff", "--cell-dropout", "variational"]) == 2
+    assert "the ff network has no use for cell_dropout" in capsys.readouterr().err

@@ -52,7 +52,7 @@ def test_lv1_is_one_forward_layer_without_dense_layers(sess):
 
 @pytest.mark.parametrize("arch, arg, value", [
     ("lv1", "n_ff", 3), ("lv1", "n_layers", 4), ("lv1", "L2_penalty", 0.5), ("lv1", "cell_b", "gru"),
-    ("ff", "cell", "lstm"), ("ff", "merge", "concat"),
+    ("ff", "cell", "lstm"), ("ff", "merge", "concat"), ("ff", "cell_dropout", "candidate"),
 ])
 def test_settings_a_network_has_no_use_for_are_refused(sess, arch, arg, value):
     with pytest.raises(ValueError, match=f"the {arch} network has no use for {arg}; "
@@ -269,7 +269,7 @@ def test_training_steps_lower_the_loss(sess, rng, kw):
     ("num_units", 0), ("num_units", -4), ("D_input", 0), ("D_label", -1), ("n_layers", 0),
     ("n_ff", -1), ("num_units", 2.5), ("arch", "cnn"), ("arch", "LV1"), ("cell", "rnn"),
     ("cell_b", "lstm2"), ("merge", "avg"), ("stacking", "false"), ("learning_rate", -1e-3),
-    ("L2_penalty", float("nan")),
+    ("L2_penalty", float("nan")), ("cell_dropout", "zoneout"),
 ])
 def test_bad_arguments(sess, arg, value):
     kw = dict(TINY, **{arg: value})
@@ -284,3 +284,29 @@ def test_lv1_defaults_to_an_lstm_and_sizes_may_be_numpy_ints(sess):
     (fcell, bcell), = net.cells
     assert fcell.type == "lstm" and bcell is None
     assert fcell.D_cell == 4
+
+
+# ---------------------------------------------------------------- dropout inside the cells
+
+@pytest.mark.parametrize("form, fast", [("variational", False), ("candidate", True)])
+def test_cell_dropout_at_keep_one_is_the_network_without_it(rng, new_session, loader, form,
+                                                            fast):
+    """Evaluation feeds ``dropout_keep`` 1.0: with the same weights, the network with cell
+    dropout gives the outputs of the network without it bit for bit; at keep 0.5 it differs
+    (the placeholder drives the cells' masks), and each cell has the form asked for."""
+    x = rng.standard_normal((2, 6, TINY["D_input"])).astype(np.float32)
+    values, outputs = None, []
+    for cell_dropout in ("none", form):
+        with new_session() as sess:
+            net = build_network(cell="lstm", cell_dropout=cell_dropout, fast=fast, **TINY)
+            variables = tf.compat.v1.trainable_variables()
+            sess.run(tf.compat.v1.global_variables_initializer())
+            if values is None:
+                values = sess.run(variables)
+            else:
+                loader(variables)(sess, values)
+            assert all(c.dropout == cell_dropout for pair in net.cells for c in pair)
+            outputs.append([sess.run(net.output, {net.inputs: x, net.drop_keep_rate: keep})
+                            for keep in (1.0, 0.5)])
+    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
+    assert not np.allclose(outputs[1][0], outputs[1][1])

@@ -126,3 +126,17 @@ def test_read_scalars_gives_the_history(run_dir):
         np.testing.assert_allclose([v for _, v in scalars[f"{split}/loss"]],
                                    [h[split] for h in history], rtol=1e-6)
     assert len(scalars["steps/loss_per_step"]) == 3 * 7
+
+
+@pytest.mark.slow
+def test_config_text_shows_every_setting(run_dir):
+    """TensorBoard's Text tab shows the run's settings (e.g. ``cell_dropout``), so that runs on
+    one chart can be told apart."""
+    from tf1_birnn.training.run import RunConfig
+    from tf1_birnn.training.summaries import read_text
+    from dataclasses import fields
+    (step, text), = read_text(run_dir)
+    assert step == 0
+    for f in fields(RunConfig):
+        assert f"| {f.name} | " in text
+    assert "| cell_dropout | 'none' |" in text

@@ -4,7 +4,8 @@ import argparse
 import math
 import numbers
 
-__all__ = ["UsageError", "check_size", "check_choice", "positive_int", "positive_float"]
+__all__ = ["UsageError", "check_size", "check_choice", "positive_int", "positive_float",
+           "keep_rate_float"]
 
 
 class UsageError(ValueError):
@@ -44,4 +45,15 @@ def positive_float(text):
         raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
     if not value > 0 or math.isinf(value):
         raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}")
+    return value
+
+
+def keep_rate_float(text):
+    """A command-line flag's text as a keep rate in (0, 1] (``argparse.ArgumentTypeError`` if not)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a keep rate in (0, 1]; got {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a keep rate in (0, 1]; got {text!r}")
     return value

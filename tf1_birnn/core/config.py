@@ -19,12 +19,14 @@ from dataclasses import dataclass, field, fields
 from .checks import check_choice, check_size, positive_float, positive_int
 
 __all__ = ["NetworkConfig", "network_config", "setting", "ARCHS", "CELL_TYPES", "MERGES",
-           "STACKINGS", "ARCH_SETTINGS", "check_arch_settings"]
+           "STACKINGS", "CELL_DROPOUTS", "ARCH_SETTINGS", "check_arch_settings"]
 
 ARCHS = ("birnn", "lv1", "ff")
 CELL_TYPES = ("gru", "lstm")
 MERGES = ("sum", "concat", "mul", "ave")  # how the two directions' outputs are combined
 STACKINGS = ("true", "tutorial")
+# dropout inside the RNN cells (tf1_birnn.core.dropout): one mask per utterance
+CELL_DROPOUTS = ("none", "variational", "candidate")
 
 
 def setting(default, help, flag=False, parse=None, choices=None):
@@ -39,7 +41,8 @@ ARCH_SETTINGS = {
     "birnn": ({}, ()),
     "lv1": (dict(cell="lstm", cell_b=None, n_layers=1, n_ff=0, L2_penalty=0.0),
             ("cell_b", "merge", "n_layers", "n_ff", "stacking", "L2_penalty")),
-    "ff": (dict(cell_b=None), ("cell", "cell_b", "merge", "n_layers", "stacking")),
+    "ff": (dict(cell_b=None), ("cell", "cell_b", "merge", "n_layers", "stacking",
+                               "cell_dropout")),
 }
 
 
@@ -57,6 +60,11 @@ class NetworkConfig:
                           flag=True, choices=CELL_TYPES + ("none",))
     merge: str = setting("sum", "how the two directions' outputs are combined", flag=True,
                          choices=MERGES)
+    cell_dropout: str = setting("none", "dropout inside the RNN cells, at the run's keep rate, "
+                                "one mask per utterance: variational (on the cell's input and "
+                                "on h before W_h, as Keras's dropout + recurrent_dropout), "
+                                "candidate (on the candidate c only, Semeniuta et al. 2016) or "
+                                "none", flag=True, choices=CELL_DROPOUTS)
     n_layers: int = setting(1, "stacked RNN layers")
     n_ff: int = setting(2, "ReLU layers before and after the RNN layers")
     stacking: str = setting("true", "true: each RNN layer reads the one below; tutorial: "
@@ -82,6 +90,7 @@ class NetworkConfig:
             check_choice(self.cell_b, "cell_b", CELL_TYPES)
         check_choice(self.merge, "merge", MERGES)
         check_choice(self.stacking, "stacking", STACKINGS)
+        check_choice(self.cell_dropout, "cell_dropout", CELL_DROPOUTS)
         for name in ("learning_rate", "L2_penalty"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 \

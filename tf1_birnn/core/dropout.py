@@ -24,11 +24,11 @@ import numbers
 import tensorflow as tf
 
 from .checks import check_choice
+from .config import CELL_DROPOUTS  # ('none', 'variational', 'candidate'), written down once
 
 __all__ = ["CELL_DROPOUTS", "MASK_NAMES", "check_cell_dropout", "check_keep_rate",
            "draw_masks", "check_masks"]
 
-CELL_DROPOUTS = ("none", "variational", "candidate")
 # form -> its masks: 'x' `[n_samples, D_input]`, 'h' and 'c' `[n_samples, D_cell]`
 MASK_NAMES = {"none": (), "variational": ("x", "h"), "candidate": ("c",)}
 

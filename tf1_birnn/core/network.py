@@ -3,7 +3,9 @@
 - ``'birnn'`` (the tutorial's LV2 network): ``inputs`` `[n_samples, n_steps, D_input]` ->
   ``n_ff`` ReLU layers of ``num_units`` -> ``n_layers`` bidirectional RNN layers -> ``n_ff``
   ReLU layers -> linear ``D_label``, dropout after every hidden layer, MSE + ``L2_penalty`` *
-  L2 of the dense weights, Adam.
+  L2 of the dense weights, Adam. ``cell_dropout`` ('variational' or 'candidate') adds dropout
+  inside the RNN cells (``tf1_birnn.core.dropout``), one mask per utterance, at the same keep
+  rate ``dropout_keep``: evaluation feeds 1.0, which is exactly the network without it.
 - ``'lv1'`` (the tutorial's LV1 network): one forward RNN layer (an LSTM by default) ->
   linear, plain MSE, Adam.
 - ``'ff'`` (a feedforward baseline): the LV2 network without its RNN layers.
@@ -89,6 +91,7 @@ def build_network(arch="birnn", **settings):
         sequence_length = tf.compat.v1.placeholder_with_default(
             tf.fill([n_samples], n_steps), [None], name="sequence_length")
     weights, cells, relu_outputs = {}, [], {}
+    cell_drop = dict(dropout=c.cell_dropout, keep_rate=drop_keep_rate)  # inside the RNN cells
 
     def dropout(x):
         return tf.nn.dropout(x, rate=1 - drop_keep_rate)
@@ -109,11 +112,13 @@ def build_network(arch="birnn", **settings):
         for layer in range(n_layers):
             with tf.name_scope(f"rnn{layer}"):
                 with tf.name_scope("fw"):
-                    fcell = CELLS[cell](layer_in, D_in, num_units, orthogonal_initializer)
+                    fcell = CELLS[cell](layer_in, D_in, num_units, orthogonal_initializer,
+                                        **cell_drop)
                 bcell = None
                 if cell_b is not None:
                     with tf.name_scope("bw"):
-                        bcell = CELLS[cell_b](layer_in, D_in, num_units, orthogonal_initializer)
+                        bcell = CELLS[cell_b](layer_in, D_in, num_units, orthogonal_initializer,
+                                              **cell_drop)
                 out = RNN(fcell, bcell, merge, sequence_length=sequence_length, fast=c.fast)
             cells.append((fcell, bcell))
             D_out = 2 * num_units if (bcell is not None and merge == "concat") else num_units

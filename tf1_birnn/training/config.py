@@ -9,7 +9,7 @@ flags given with ``--resume`` against a run's saved config.
 """
 from dataclasses import dataclass, fields
 
-from ..core.checks import check_choice, check_size, positive_int
+from ..core.checks import check_choice, check_size, keep_rate_float, positive_int
 from ..core.config import ARCH_SETTINGS, ARCHS, NetworkConfig, setting
 
 __all__ = ["RunConfig", "PRESETS", "PRESET_HELP", "DEFAULT_PRESET", "preset_config",
@@ -45,7 +45,9 @@ class RunConfig(NetworkConfig):
                           flag=True, choices=tuple(PRESETS))
     epochs: int = setting(200, "epochs to train (with --resume: the new total)", flag=True,
                           parse=positive_int)
-    keep_rate: float = setting(0.7, "dropout keep rate while training")
+    keep_rate: float = setting(0.7, "dropout keep rate while training, after every hidden "
+                               "layer and, with --cell-dropout, inside the RNN cells",
+                               flag=True, parse=keep_rate_float)
     batch_size: int = setting(1, "utterances per Adam step (1 = the tutorial)", flag=True,
                               parse=positive_int)
     seed: int = setting(55, "seed of the weights, dropout and shuffling", flag=True,

@@ -337,6 +337,7 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
     resume = done > 0
     writer = RunWriter(run_dir, graph, resume_epoch=done if resume else None,
                        resume_step=done * steps_per_epoch if resume else None)
+    writer.config_text(asdict(config), done)  # TensorBoard's Text tab: which settings ran
     warned = False  # about dead ReLU units, once
     with graph.as_default(), sess:
         try:

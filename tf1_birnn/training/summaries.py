@@ -9,7 +9,9 @@ Keras's) convention of one tag per quantity, written by one run per split:
   ``weights/`` with its name in the network (``weights/rnn0/fw/rgate/Wx``,
   ``weights/ff_in0/W``); ``relu/dead_share/<layer>``, the share of dead ReLU units per
   epoch; the image ``trajectory/test_utterance``, predicted vs real trajectory of a fixed
-  test utterance. Tags are chosen so that ``loss`` sorts first on TensorBoard's pages.
+  test utterance; the text ``config``, the run's settings as a table (TensorBoard's Text
+  tab), so that runs on one chart can be told apart (e.g. by ``cell_dropout``). Tags are
+  chosen so that ``loss`` sorts first on TensorBoard's pages.
 
 Scalars and images are written as ``Summary`` protos from Python (no extra graph ops);
 histograms come from one merged summary op run once per epoch.
@@ -21,7 +23,7 @@ import tensorflow as tf
 
 from .plot import trajectory_png
 
-__all__ = ["RunWriter", "read_scalars", "SPLITS"]
+__all__ = ["RunWriter", "read_scalars", "read_text", "SPLITS"]
 
 Summary = tf.compat.v1.Summary
 SPLITS = ("train", "test")  # the per-epoch runs, one subfolder each
@@ -84,6 +86,17 @@ class RunWriter:
             self.writer.add_summary(self._scalars(**{f"relu/dead_share/{k}": v
                                                      for k, v in shares.items()}), epoch)
 
+    def config_text(self, settings, step):
+        """Write ``settings`` (name -> value, e.g. ``asdict(config)``) as the text ``config``
+        at ``step``: a Markdown table of one row per setting."""
+        rows = ["| setting | value |", "|---|---|"]
+        rows += [f"| {name} | {value!r} |" for name, value in settings.items()]
+        meta = tf.compat.v1.SummaryMetadata(
+            plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name="text"))
+        tensor = tf.compat.v1.make_tensor_proto("\n".join(rows), dtype=tf.string)
+        self.writer.add_summary(Summary(value=[Summary.Value(tag="config", metadata=meta,
+                                                             tensor=tensor)]), step)
+
     def weights(self, sess, step):
         """Write the histograms of all trainable variables at ``step``."""
         if self.histograms is not None:
@@ -106,6 +119,18 @@ class RunWriter:
     def close(self):
         for w in self._all:
             w.close()
+
+
+def read_text(run_dir, tag="config"):
+    """Read a run's text summaries ``tag`` back with TensorBoard's loader: ``[(step, text)]``."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(run_dir, size_guidance={"tensors": 0})
+    acc.Reload()
+    if tag not in acc.Tags()["tensors"]:
+        return []
+    return [(e.step, tf.make_ndarray(e.tensor_proto).item().decode("utf-8"))
+            for e in acc.Tensors(tag)]
 
 
 def read_scalars(run_dir):
