@@ -5,7 +5,7 @@ import os
 import pytest
 
 from tf1_birnn.tools.cli import main
-from tf1_birnn.tools.reproduce import MODELS
+from tf1_birnn.tools.reproduce import DEFAULT_MODELS as MODELS  # what runs by default
 from tiny import tiny_npz
 
 pytestmark = pytest.mark.slow  # trains five networks (and the unknown-model check loads the corpus)
@@ -186,3 +186,23 @@ def test_seeds_run_one_reproduction_per_seed(tmp_path, capsys):
         assert "| lv2 | 4 |" in f.read()
     with open(os.path.join(logdir, "s", "results.md")) as f:
         assert f.read() == text
+
+
+def test_cell_dropout_models_beside_lv2(tmp_path, capsys):
+    """``lv2_variational`` and ``lv2_candidate`` train at ``--keep-rate`` and are reported
+    beside ``lv2``: best test and the train/test gap, per seed and over the seeds."""
+    data = tiny_npz(tmp_path / "tiny.npz", n=10)
+    logdir = str(tmp_path / "logs")
+    assert main(["reproduce", "--size", "tiny", "--data", data, "--max-utterances", "6",
+                 "--max-frames", "12", "--logdir", logdir, "--name", "d", "--keep-rate", "0.5",
+                 "--models", "lv2,lv2_variational,lv2_candidate", "--seeds", "3,4"]) == 0
+    for model, form in (("lv2", "none"), ("lv2_variational", "variational"),
+                        ("lv2_candidate", "candidate")):
+        with open(os.path.join(logdir, "d", "seed3", model, "config.json")) as f:
+            saved = json.load(f)
+        assert (saved["cell_dropout"], saved["keep_rate"]) == (form, 0.5)
+    with open(os.path.join(logdir, "d", "results.md")) as f:
+        table = f.read()
+    assert "Cell dropout, lv2_candidate: best test " in table
+    assert "variational cell dropout beats none (lv2_variational < lv2, best test): " in table
+    assert "Final train/test gap (test - train), mean (min..max): lv2 " in table

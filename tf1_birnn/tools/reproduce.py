@@ -30,6 +30,11 @@ settings or data is refused. Before each model it prints a time estimate (``esti
 ``tf1-birnn bench`` figures on 2 CPU cores and, for a GPU, the blog's own timing: no GPU was
 measured by this project.
 
+Beyond the blog, the tutorial's last suggestion ("rnn的dropout"): ``lv2_variational`` and
+``lv2_candidate`` are LV2 with dropout inside the cells (``tf1_birnn.core.dropout``) at the
+run's keep rate (``--keep-rate``, default 0.7), not run by default (``DEFAULT_MODELS`` are the
+blog's five): ``--models lv2,lv2_variational,lv2_candidate --seeds 55,56,57``.
+
 Where this differs from the blog: every model gets the same epochs (the blog ran LV1 for 10,
 LV2 for 200); the two-layer network is run both truly stacked and with the tutorial's code,
 whose second layer reads ``inputs_T`` (``stacking='tutorial'``), to measure that bug.
@@ -41,7 +46,7 @@ import platform
 import time
 from dataclasses import replace
 
-from ..core.checks import UsageError
+from ..core.checks import UsageError, keep_rate_float
 from .blog import blog_figure, blog_match, blog_results, blog_seconds_per_epoch, fmt
 from .commands import add_data_args, cut_data, describe_data, positive_float, positive_int
 from ..data.helpers import data_prer, train_test_split
@@ -52,7 +57,7 @@ from ..training.plot import lag1_autocorrelation, roughness
 # TensorFlow and training.run are imported in the functions that need them, so that
 # `tf1-birnn --help` never loads TensorFlow
 
-__all__ = ["SIZES", "MODELS", "SEED", "BENCH_CPU", "roughness", "lag1_autocorrelation",
+__all__ = ["SIZES", "MODELS", "DEFAULT_MODELS", "SEED", "BENCH_CPU", "roughness", "lag1_autocorrelation",
            "reproduce", "estimate", "flops_per_frame", "default_name", "results_table",
            "seeds_table", "plot_curves", "register", "run"]
 
@@ -70,7 +75,12 @@ MODELS = {
     "stacked": ("stacked", {}, "LV2 with 2 BiGRU layers, truly stacked"),
     "stacked_tutorial": ("stacked", dict(stacking="tutorial"),
                          "2 BiGRU layers, the tutorial's code (layer 2 reads inputs_T)"),
+    "lv2_variational": ("blog", dict(cell_dropout="variational"),
+                        "LV2, variational dropout in the cells (inputs and h)"),
+    "lv2_candidate": ("blog", dict(cell_dropout="candidate"),
+                      "LV2, dropout on the cells' candidate only"),
 }
+DEFAULT_MODELS = ("ff", "lv1", "lv2", "stacked", "stacked_tutorial")  # the blog's claims
 
 
 # `tf1-birnn bench`, run 5 of docs/performance.md (2026-11-28): the LV2 network at 1024 units,
@@ -198,7 +208,7 @@ def _check_same_plan(root, model, config):
                          f"; this command uses {DataSource.from_json(config.data).describe()}: "
                          "choose another --name")
     for key in ("num_units", "learning_rate", "seed", "batch_size", "fast", "arch", "cell",
-                "cell_b", "merge", "n_layers", "n_ff", "stacking"):
+                "cell_b", "merge", "n_layers", "n_ff", "stacking", "cell_dropout", "keep_rate"):
         if getattr(saved, key) != getattr(config, key):
             raise UsageError(f"{run_dir} was made with {key}={getattr(saved, key)!r}; this "
                              f"command has {key}={getattr(config, key)!r}: choose another --name")
@@ -237,7 +247,7 @@ def _summary(model, run_dir, smooth):
                 history=history, **smooth)
 
 
-def reproduce(X, Y, logdir, name, size="reduced", models=tuple(MODELS), data=DataSource(),
+def reproduce(X, Y, logdir, name, size="reduced", models=DEFAULT_MODELS, data=DataSource(),
               resume=False, out=print, estimate_only=False, **overrides):
     """Train ``models`` on ``X``/``Y`` at ``size`` into ``logdir/name/<model>``.
 
@@ -344,6 +354,13 @@ def results_table(summary):
         a, b = by["stacked"]["best_test"], by["stacked_tutorial"]["best_test"]
         notes.append(f"The tutorial's stacking (layer 2 reads inputs_T): best test {fmt(b)} vs "
                      f"{fmt(a)} truly stacked ({(b - a) / a:+.1%}).")
+    for model in ("lv2_variational", "lv2_candidate"):
+        if {model, "lv2"} <= set(by):
+            a, b = by[model], by["lv2"]
+            notes.append(f"Cell dropout, {model}: best test {fmt(a['best_test'])} vs "
+                         f"{fmt(b['best_test'])} without; final train/test gap "
+                         f"{fmt(a['final_test'] - a['final_train'])} vs "
+                         f"{fmt(b['final_test'] - b['final_train'])} without.")
     real = summary["models"][0]["lag1_real"]
     notes.append("Roughness: mean |second difference| of the predicted test trajectories over "
                  f"that of the real ones (1 = as smooth as the real; real lag-1 "
@@ -356,7 +373,9 @@ def results_table(summary):
 # orderings that one seed can decide: (a, b, what a < b means)
 SEED_ORDERINGS = (("lv2", "lv1", "LV2 beats LV1"), ("lv1", "ff", "LV1 beats feedforward"),
                   ("stacked", "lv2", "two layers beat one"),
-                  ("stacked", "stacked_tutorial", "true stacking beats the tutorial's"))
+                  ("stacked", "stacked_tutorial", "true stacking beats the tutorial's"),
+                  ("lv2_variational", "lv2", "variational cell dropout beats none"),
+                  ("lv2_candidate", "lv2", "candidate cell dropout beats none"))
 
 
 def seeds_table(summaries):
@@ -384,6 +403,14 @@ def seeds_table(summaries):
             notes.append(f"{what} ({a} < {b}, best test): {len(wins)} of {len(common)} seeds; "
                          f"difference {a} - {b}: mean {sum(diffs) / len(diffs):+.3f} "
                          f"({min(diffs):+.3f}..{max(diffs):+.3f}).")
+    if {"lv2_variational", "lv2_candidate"} & set(runs):  # does cell dropout close the gap?
+        gaps = []
+        for model in ("lv2", "lv2_variational", "lv2_candidate"):
+            v = [r["final_test"] - r["final_train"] for r in runs.get(model, {}).values()]
+            if v:
+                gaps.append(f"{model} {sum(v) / len(v):.3f} ({min(v):.3f}..{max(v):.3f})")
+        notes.append("Final train/test gap (test - train), mean (min..max): "
+                     + "; ".join(gaps) + ".")
     return "\n".join(lines + [""] + notes)
 
 
@@ -445,8 +472,12 @@ def register(sub):
     p.add_argument("--epochs", type=positive_int, help="epochs of every model")
     p.add_argument("--num-units", type=positive_int)
     p.add_argument("--learning-rate", type=positive_float, help="of every model")
-    p.add_argument("--models", default=",".join(MODELS),
-                   help=f"comma-separated, among {','.join(MODELS)} (default: all)")
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                   help=f"comma-separated, among {','.join(MODELS)} (default: "
+                   f"{','.join(DEFAULT_MODELS)}, the blog's)")
+    p.add_argument("--keep-rate", type=keep_rate_float, help="dropout keep rate of every model "
+                   "while training, between layers and inside the cells (default: each "
+                   "preset's, 0.7; lv1: 1)")
     p.add_argument("--logdir", default="logs", help="where runs go (default: logs)")
     p.add_argument("--name", help="folder of this reproduction (default: "
                    "reproduce-<size>-<data>); the same command continues it")
@@ -486,7 +517,7 @@ def run(args):
             X, Y, args.logdir, name if seed is None else os.path.join(name, f"seed{seed}"),
             args.size, models, data, args.resume, estimate_only=args.estimate,
             epochs=args.epochs, num_units=args.num_units, learning_rate=args.learning_rate,
-            seed=seed))
+            keep_rate=args.keep_rate, seed=seed))
     if args.estimate:
         return 0
     tables = [results_table(s) for s in summaries]
