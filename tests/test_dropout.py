@@ -280,3 +280,17 @@ def test_bad_masks(sess, masks, match):
     with pytest.raises(ValueError, match=match):
         CELLS["lstm"](x, D_IN, D_CELL, orthogonal_initializer, dropout="variational", masks=masks)
     assert tf.compat.v1.global_variables() == []
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_unfused_gru_drops_like_the_fused_one(sess, rng, randomize, form):
+    """``UnfusedGRUcell`` (one matmul per gate, for ``tf1-birnn bench``) applies the same masks."""
+    from tf1_birnn.core.cells import UnfusedGRUcell
+    x = rng.standard_normal((T, N, D_IN)).astype(np.float32)
+    masks = _random_masks(rng, form, 0.5)
+    x_ph = tf.compat.v1.placeholder(tf.float32, [None, None, D_IN])
+    cell = UnfusedGRUcell(x_ph, D_IN, D_CELL, orthogonal_initializer, dropout=form, masks=masks)
+    out = RNN(cell)
+    randomize(sess)
+    want = reference.run("gru", _weights(sess, cell), x, masks=masks)
+    np.testing.assert_allclose(sess.run(out, {x_ph: x}), want, atol=ATOL)
