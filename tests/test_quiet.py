@@ -165,3 +165,50 @@ def test_what_tensorflow_logs_at_run_time_is_filtered_unless_verbose():
     loud = _python("-c", code, verbose=True)
     for line in TF_LINES:
         assert line.decode() in loud.stderr
+
+
+def _fake_run(run_dir, data):
+    """A run folder with a verified (but not restorable) checkpoint: enough for every check
+    made before TensorFlow is imported."""
+    import dataclasses
+    import json
+    from tf1_birnn.data.source import DataSource
+    from tf1_birnn.training.checkpoints import write_manifest
+    from tf1_birnn.training.config import preset_config
+    config = preset_config("quick", data=DataSource.parse(data).to_json(), num_units=4)
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+    for suffix in (".index", ".data-00000-of-00001"):
+        (run_dir / f"model.ckpt-0{suffix}").write_bytes(b"x")
+    write_manifest(str(run_dir), 0)
+
+
+@pytest.mark.slow
+def test_bad_input_is_refused_before_tensorflow_is_imported(tmp_path):
+    """Each of these errors is found from files and arguments alone: the process answers
+    without importing TensorFlow (which takes seconds), and names the problem."""
+    data = tiny_npz(tmp_path / "tiny.npz", n=6)
+    logs = tmp_path / "logs"
+    _fake_run(logs / "r", data)
+    (tmp_path / "empty").mkdir()
+    cases = [
+        (["evaluate", str(logs)], "not a tf1_birnn run folder"),
+        (["evaluate", str(logs / "nope")], "no such file or directory"),
+        (["predict", str(logs / "r"), "--utterance", "500"], "--utterance must be in 0..5"),
+        (["train", "--data", "original", "--logdir", str(logs)], "tf1-birnn fetch-data"),
+        (["train", "--data", data, "--logdir", str(logs), "--run-name", "r"], "already exists"),
+        (["train", "--data", str(tmp_path / "no.npz"), "--logdir", str(logs)], "no.npz"),
+        (["train", "--resume", "--run-name", "nope", "--logdir", str(logs)], "nope"),
+        (["train", "--data", data, "--logdir", str(logs), "--run-name", "a/b"], "plain folder"),
+    ]
+    code = ("import sys\nfrom tf1_birnn.tools.cli import main\n"
+            f"for argv in {[argv for argv, _ in cases]!r}:\n"
+            "    print('status', main(argv), flush=True)\n"
+            "print('tensorflow imported:', 'tensorflow' in sys.modules)")
+    out = _python("-c", code, env={"TF1_BIRNN_DATA": str(tmp_path / "empty")})
+    assert out.stdout.splitlines() == ["status 2"] * len(cases) + ["tensorflow imported: False"], \
+        out.stdout + out.stderr
+    errors = out.stderr.splitlines()
+    assert len(errors) == len(cases), out.stderr
+    for line, (argv, expected) in zip(errors, cases):
+        assert line.startswith(f"tf1-birnn {argv[0]}: error:") and expected in line, line
