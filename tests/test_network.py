@@ -286,6 +286,34 @@ def test_lv1_defaults_to_an_lstm_and_sizes_may_be_numpy_ints(sess):
     assert fcell.D_cell == 4
 
 
+def _bool_casts(graph):
+    """Names of the ``Cast`` ops from a boolean tensor in ``graph`` and its functions."""
+    graph_def = graph.as_graph_def()
+    nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+    return [n.name for n in nodes
+            if n.op == "Cast" and n.attr["SrcT"].type == tf.bool.as_datatype_enum]
+
+
+@pytest.mark.parametrize("kw", [dict(cell="gru", cell_b="gru"),
+                                dict(cell="lstm", cell_b="lstm", fast=True),
+                                dict(cell="gru", cell_b="lstm", variable_length=True),
+                                dict(cell="lstm", cell_b="gru", variable_length=True, fast=True),
+                                dict(cell="gru", cell_b="lstm", cell_dropout="variational"),
+                                dict(cell="lstm", cell_b="gru", cell_dropout="candidate",
+                                     fast=True)])
+def test_no_boolean_mask_is_cast_into_the_graph(sess, kw):
+    """The padding masks come from integer arithmetic: on hosts with TensorFlow's oneDNN
+    rewrites on, a boolean mask cast to float and fed to the scan makes TensorFlow log
+    "oneDNN supports DT_BOOL only on platforms with AVX-512" as an error when the graph first
+    runs (``tf.sequence_mask(..., dtype=tf.float32)`` builds exactly that). The test reads the
+    graph, so it holds on any CPU; test_quiet runs a training with the rewrites on."""
+    build_network("birnn", num_units=4, **kw)
+    assert _bool_casts(sess.graph) == []
+    with tf.Graph().as_default() as graph:  # the check itself sees the op it looks for
+        tf.sequence_mask([2], maxlen=3, dtype=tf.float32)
+        assert _bool_casts(graph) != []
+
+
 # ---------------------------------------------------------------- dropout inside the cells
 
 @pytest.mark.parametrize("form, fast", [("variational", False), ("candidate", True)])

@@ -132,7 +132,7 @@ def register(sub):
 
 
 def run_train(args):
-    from ..training.run import check_new_run, open_run, train_run
+    from ..training.folder import check_new_run, open_run
     if args.resume:
         if not args.run_name:
             raise UsageError("--resume needs --run-name of the run to continue")
@@ -154,6 +154,7 @@ def run_train(args):
         config = preset_config(preset, **dict(settings, data=data.to_json(),
                                               D_input=int(X[0].shape[1]),
                                               D_label=int(Y[0].shape[1])))
+    from ..training.run import train_run  # TensorFlow, once every argument is checked
     try:
         run_dir = train_run(config, X, Y, args.logdir, args.run_name, args.resume,
                             show_progress=not args.no_progress, epochs=args.epochs)
@@ -168,13 +169,15 @@ def run_train(args):
 def _restore(args, check_data=None):
     """A run's last checkpoint and its data: ``(checkpoint, X, Y, sess, net)``.
 
-    ``check_data(X)`` runs before the network is built, to refuse bad arguments early."""
-    from ..training.run import last_checkpoint, open_run, restore_newest
+    ``check_data(X)`` runs before TensorFlow is imported, to refuse bad arguments at once."""
+    from ..training.checkpoints import last_checkpoint
+    from ..training.folder import open_run
     config, _ = open_run(args.run_dir)
     last_checkpoint(args.run_dir)  # a run without any checkpoint: say so before loading data
     X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
     if check_data is not None:
         check_data(X)
+    from ..training.run import restore_newest  # TensorFlow, once every argument is checked
     # the newest checkpoint that restores; a damaged one is reported and skipped
     checkpoint, (_, sess, net, _), _ = restore_newest(config, args.run_dir, out=_warn)
     return checkpoint.path, X, Y, sess, net

@@ -149,7 +149,7 @@ def _hours(seconds):
 
 def _measured(run_dir):
     """Median wall seconds per epoch of ``run_dir``'s epochs after the first, or ``None``."""
-    from ..training.run import open_run
+    from ..training.folder import open_run
     path = os.path.join(run_dir, "history.json")
     if not os.path.isfile(path):
         return None
@@ -190,7 +190,7 @@ def default_name(size, data):
 def _epochs_done(run_dir):
     """Epochs of ``run_dir`` that have a checkpoint (what ``train_run(resume=True)`` keeps)."""
     from ..training.checkpoints import epochs_done
-    from ..training.run import open_run
+    from ..training.folder import open_run
     if not os.path.isfile(os.path.join(run_dir, "config.json")):
         return 0
     return min(epochs_done(run_dir), len(open_run(run_dir)[1]))
@@ -198,7 +198,7 @@ def _epochs_done(run_dir):
 
 def _check_same_plan(root, model, config):
     """Refuse to continue ``root/model`` if it was made with other settings or data."""
-    from ..training.run import open_run
+    from ..training.folder import open_run
     run_dir = os.path.join(root, model)
     if not os.path.isfile(os.path.join(run_dir, "config.json")):
         return
@@ -234,7 +234,7 @@ def _smoothness(run_dir, test):
 
 
 def _summary(model, run_dir, smooth):
-    from ..training.run import open_run
+    from ..training.folder import open_run
     _, history = open_run(run_dir)
     best = min(history, key=lambda r: r["test"])
     at10 = history[9]["test"] if len(history) >= 10 else None

@@ -25,8 +25,6 @@ import json
 import os
 import re
 
-import tensorflow as tf
-
 __all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "epochs_done", "write_manifest",
            "write_atomic",
            "verify_checkpoint", "remove_checkpoint", "last_checkpoint", "save_checkpoint",
@@ -226,6 +224,7 @@ def legacy_names(variables):
 def restore(saver, sess, path):
     """``saver.restore``, or from a checkpoint of the old variable names (``legacy_names``);
     :class:`CheckpointError` naming ``path`` when it fails."""
+    import tensorflow as tf  # here, so that listing and verifying a run needs no TensorFlow
     try:
         try:
             saver.restore(sess, path)
