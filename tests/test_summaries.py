@@ -110,6 +110,10 @@ def test_tensorboard_server_serves_the_run(run_dir):
         assert "weights/rnn0/fw/rgate/Wx" in histograms["tiny"]
         points = _get_json(f"{base}/data/plugin/scalars/scalars?run=tiny/train&tag=loss")
         assert [p[1] for p in points] == [0, 1, 2]  # [wall_time, step, value] rows
+        # the run's settings in the Text tab, e.g. its cell dropout
+        assert _get_json(f"{base}/data/plugin/text/tags")["tiny"] == ["config"]
+        text, = _get_json(f"{base}/data/plugin/text/text?run=tiny&tag=config")
+        assert "cell_dropout" in text["text"] and "keep_rate" in text["text"]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
