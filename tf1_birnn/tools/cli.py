@@ -85,8 +85,9 @@ def main(argv=None):
         if os.environ.get("TF1_BIRNN_DEBUG"):
             raise
         text = describe_os_error(err) if isinstance(err, OSError) else str(err)
-        if isinstance(err, MemoryError):
-            text = f"out of memory: {text or 'try a smaller --num-units'}"
+        if isinstance(err, MemoryError):  # the advice fits the command: only train sizes a network
+            hint = "try a smaller --num-units" if command == "train" else "not enough memory"
+            text = f"out of memory: {text or hint}"
         print(f"tf1-birnn {command}: error: {text}", file=sys.stderr)
         return 2
     except Exception as err:  # TensorFlow's own out-of-memory error, by name (no TF import here)
