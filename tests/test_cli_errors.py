@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tf1_birnn.tools.cli import main
-from tiny import tiny_corpus, tiny_npz
+from tiny import hold_lock, tiny_corpus, tiny_npz
 
 
 def one_line(capsys, *expected):
@@ -166,11 +166,11 @@ def test_divergence_tells_the_truth_about_checkpoints(tmp_path, data, capsys):
 def test_a_locked_run(run_dir, tmp_path, capsys):
     copy = tmp_path / "logs" / "r"
     shutil.copytree(run_dir, copy)
-    (copy / "lock").write_text(f"{os.getppid()}\n")  # our parent: alive
     capsys.readouterr()
-    assert main(["train", "--resume", "--logdir", str(tmp_path / "logs"), "--run-name", "r",
-                 "--epochs", "3", "--no-progress"]) == 2
-    one_line(capsys, f"in use by process {os.getppid()}")
+    with hold_lock(copy) as pid:
+        assert main(["train", "--resume", "--logdir", str(tmp_path / "logs"), "--run-name", "r",
+                     "--epochs", "3", "--no-progress"]) == 2
+    one_line(capsys, f"in use by process {pid}")
 
 
 def _imports_tensorflow_eagerly():

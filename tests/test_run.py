@@ -11,7 +11,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tf1_birnn.training.run import build_session, open_run, preset_config, train_run
-from tiny import tiny_corpus, tiny_npz
+from tiny import hold_lock, tiny_corpus, tiny_npz
 
 
 def quiet(*_):
@@ -260,18 +260,14 @@ def test_a_live_lock_refuses_a_second_process_and_a_stale_one_is_taken_over(thre
                                                                            tmp_path):
     logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
     lock = os.path.join(run_dir, "lock")
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        with open(lock, "w") as f:
-            f.write(f"{live.pid}\n")
-        with pytest.raises(RunLocked, match=f"in use by process {live.pid}"):
+    with hold_lock(run_dir) as pid:
+        with pytest.raises(RunLocked, match=f"in use by process {pid}"):
             train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet,
                       show_progress=False)
-    finally:
-        live.kill()
-        live.wait()
-    with open(lock, "w") as f:  # the pid of a process that has exited
-        f.write(f"{live.pid}\n")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with open(lock, "w") as f:  # the pid of a process that has exited, as a SIGKILL leaves it
+        f.write(f"{dead.pid}\n")
     train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet, show_progress=False)
     assert len(open_run(run_dir)[1]) == 4 and not os.path.exists(lock)
 
