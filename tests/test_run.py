@@ -236,12 +236,15 @@ def test_resume_with_nothing_restorable_stops_and_changes_nothing(three_epochs, 
         train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
                   show_progress=False)
     assert files(run_dir) == before
-    shutil.rmtree(run_dir)
-    os.makedirs(run_dir)
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
-        json.dump({}, f)
-    with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
-        train_run(None, X, Y, logdir, "r", resume=True, out=quiet, show_progress=False)
+    for f in os.listdir(run_dir):  # every checkpoint gone, history.json records 3 epochs
+        if f.startswith("model.ckpt-"):
+            os.remove(os.path.join(run_dir, f))
+    before = files(run_dir)
+    with pytest.raises(CheckpointError, match="history.json records 3 epochs but no checkpoint "
+                                              "is left; the run is left as it is"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert files(run_dir) == before
 
 
 def test_resume_to_fewer_or_as_many_epochs_changes_nothing(three_epochs, tmp_path):
@@ -385,3 +388,99 @@ def test_a_network_beyond_memory_is_refused_before_it_is_built():
     with pytest.raises(MemoryError, match=r"num_units=1000000 needs at least \d+ GiB"):
         check_memory(preset_config("quick", num_units=1000000))
     check_memory(preset_config("quick", num_units=1024))
+
+
+# ---- records and checkpoints that do not agree with the run ------------------------------
+
+@pytest.fixture(scope="module")
+def other_sizes(tmp_path_factory):
+    """A finished 1-epoch run of 16 units (the three_epochs run has 8)."""
+    X, Y = tiny_corpus(n=6)
+    logdir = tmp_path_factory.mktemp("sixteen")
+    return train_run(preset_config("quick", num_units=16, epochs=1), X, Y, str(logdir), "s",
+                     out=quiet, show_progress=False)
+
+
+def put_foreign_checkpoint(run_dir, other_run):
+    """Replace ``run_dir``'s newest checkpoint (2) by ``other_run``'s checkpoint 0, with a
+    manifest that matches it: it passes the manifest but does not fit the network."""
+    from tf1_birnn.training.checkpoints import write_manifest
+    for f in os.listdir(run_dir):
+        if f.startswith("model.ckpt-2."):
+            os.remove(os.path.join(run_dir, f))
+    for f in os.listdir(other_run):
+        if f.startswith("model.ckpt-0.") and not f.endswith(".json"):
+            shutil.copy(os.path.join(other_run, f),
+                        os.path.join(run_dir, f.replace("ckpt-0", "ckpt-2")))
+    write_manifest(run_dir, 2)
+
+
+def test_a_checkpoint_that_does_not_fit_is_damaged_like_any_other(three_epochs, other_sizes,
+                                                                  tmp_path, capsys):
+    from tf1_birnn.tools.cli import main
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    put_foreign_checkpoint(run_dir, other_sizes)
+    assert main(["evaluate", run_dir, "--data", tiny_npz(tmp_path / "t.npz", n=6)]) == 0
+    out = capsys.readouterr()
+    assert out.err.count("\n") == 1 and "model.ckpt-2 (epoch 2) is damaged: " in out.err
+    assert "does not fit this network" in out.err and "using model.ckpt-1 (epoch 1)" in out.err
+    assert out.out.startswith(os.path.join(run_dir, "model.ckpt-1") + ":")
+    printed = []
+    train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=printed.append,
+              show_progress=False)
+    moved = [line for line in printed if "is damaged" in line]
+    assert len(moved) == 1 and moved[0].endswith(os.path.join(run_dir, "damaged", "model.ckpt-2"))
+    assert "resuming" in printed[1] and "after epoch 1" in printed[1]
+    assert [h["epoch"] for h in open_run(run_dir)[1]] == [0, 1, 2, 3]
+    assert "model.ckpt-2.index" in os.listdir(os.path.join(run_dir, "damaged"))
+
+
+def test_deleted_manifests_are_refused_never_relabelled(three_epochs, tmp_path, capsys):
+    from tf1_birnn.tools.cli import main
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    for f in os.listdir(run_dir):
+        if f.endswith(".manifest.json"):
+            os.remove(os.path.join(run_dir, f))
+    before = {f: open(os.path.join(run_dir, f), "rb").read() for f in files(run_dir)}
+    with pytest.raises(CheckpointError, match=r"the records of run .* disagree: history.json "
+                                              r"records 3 epochs but model.ckpt-0 has no "
+                                              r"manifest.*; the run is left as it is"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert main(["evaluate", run_dir]) == 2
+    assert "disagree" in capsys.readouterr().err
+    for f in [f for f in before if f.startswith("model.ckpt-0.")]:  # pruned: 1 and 2 remain
+        os.remove(os.path.join(run_dir, f))
+        del before[f]
+    with pytest.raises(CheckpointError, match=r"records 3 epochs but model.ckpt-2 holds 2 "
+                                              r"epochs \(read as a run made before manifests"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert {f: open(os.path.join(run_dir, f), "rb").read() for f in files(run_dir)} == before
+
+
+def test_a_history_older_than_the_checkpoints_is_refused(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    path = os.path.join(run_dir, "history.json")
+    with open(path) as f:
+        history = json.load(f)
+    history["epochs"] = history["epochs"][:1]  # an older copy put back
+    with open(path, "w") as f:
+        json.dump(history, f)
+    with pytest.raises(CheckpointError, match="history.json records 1 epochs but model.ckpt-2 "
+                                              "holds 3 epochs; the run is left as it is"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+
+
+def test_resume_without_history_json_is_refused_so_the_corpus_check_cannot_be_skipped(
+        three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    os.remove(os.path.join(run_dir, "history.json"))
+    before = files(run_dir)
+    X2, Y2 = tiny_corpus(n=6, seed=1)  # another corpus
+    with pytest.raises(ValueError, match=r"history.json is missing: the corpus and the epochs "
+                                         r"of this run cannot be checked"):
+        train_run(None, X2, Y2, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert files(run_dir) == before
