@@ -484,3 +484,63 @@ def test_resume_without_history_json_is_refused_so_the_corpus_check_cannot_be_sk
         train_run(None, X2, Y2, logdir, "r", resume=True, epochs=5, out=quiet,
                   show_progress=False)
     assert files(run_dir) == before
+
+
+# ---- a kill at any instant of a save ----------------------------------------------------
+
+KILLED_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[4])
+from tiny import tiny_corpus
+from tf1_birnn.training.run import preset_config, train_run
+X, Y = tiny_corpus(n=6)
+config = None if sys.argv[2] == "resume" else preset_config("quick", num_units=8, epochs=2)
+train_run(config, X, Y, sys.argv[1], "r", resume=sys.argv[2] == "resume",
+          epochs=int(sys.argv[3]), out=lambda *_: None, show_progress=False)
+"""
+
+# the steps of a save, in order (run._train and checkpoints.save_checkpoint)
+FIRST_SAVE = ("evaluated", "history", "saved", "manifest", "state")
+LATER_SAVE = ("evaluated", "history", "saved", "manifest", "pruned", "state")
+
+
+def kill_at(step, logdir, mode, epochs):
+    """Run training in a child that SIGKILLs itself at ``step`` (TF1_BIRNN_TEST_KILL_AT)."""
+    env = dict(os.environ, TF1_BIRNN_TEST_KILL_AT=step, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", KILLED_CHILD, str(logdir), mode, str(epochs),
+                           os.path.dirname(__file__)], env=env, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def assert_complete(run_dir, epochs):
+    from tf1_birnn.training.checkpoints import verify_checkpoint
+    assert [h["epoch"] for h in open_run(run_dir)[1]] == list(range(epochs))
+    checkpoints = list_checkpoints(run_dir)
+    assert [c.epoch for c in checkpoints] == list(range(epochs - 1, -1, -1))[:3]
+    for c in checkpoints:
+        verify_checkpoint(c)
+    left = [f for f in os.listdir(run_dir) if f.endswith(".tmp") or "tempstate" in f
+            or "_temp" in f or f == "lock"]
+    assert not left
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", FIRST_SAVE)
+def test_a_kill_at_any_step_of_the_first_save_resumes(tmp_path, step):
+    X, Y = tiny_corpus(n=6)
+    logdir = tmp_path / "logs"
+    kill_at(f"{step}:0", logdir, "new", 2)
+    # what a kill inside TensorFlow's own write of the data file leaves
+    (logdir / "r" / "model.ckpt-0.data-00000-of-00001.tempstate8127").write_bytes(b"x")
+    train_run(None, X, Y, str(logdir), "r", resume=True, epochs=2, out=quiet,
+              show_progress=False)
+    assert_complete(str(logdir / "r"), 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", LATER_SAVE)
+def test_a_kill_at_any_step_of_a_later_save_resumes(three_epochs, tmp_path, step):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    kill_at(f"{step}:3", logdir, "resume", 5)  # epoch 3's save prunes checkpoint 0
+    train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet, show_progress=False)
+    assert_complete(run_dir, 5)
