@@ -1,5 +1,6 @@
 """The command line on OS errors, malformed files and interrupts: one line, no debris."""
 import errno
+import json
 import os
 import shutil
 import signal
@@ -215,3 +216,43 @@ def test_tensorflow_out_of_memory_is_one_line(tmp_path, data, capsys, monkeypatc
     assert main(train_args(data, tmp_path / "logs", "oom")) == 2
     one_line(capsys, "error: out of memory: TensorFlow could not allocate",
              "shape[2347,1,4096]", "--resume continues it")
+
+
+# ---- SIGTERM is Ctrl-C --------------------------------------------------------------------
+
+def cli(args, **env):
+    """``python -m tf1_birnn args`` in a child; its CompletedProcess."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1", **env)
+    return subprocess.run([sys.executable, "-m", "tf1_birnn", *args], capture_output=True,
+                          text=True, env=env)
+
+
+@pytest.mark.slow
+def test_sigterm_in_a_new_runs_first_epoch_leaves_no_folder(tmp_path, data):
+    logdir = tmp_path / "logs"
+    out = cli(train_args(data, logdir, "t", "--epochs", "3"),
+              TF1_BIRNN_TEST_KILL_AT="evaluated:0:TERM")  # SIGTERM before epoch 0 is saved
+    assert out.returncode == 143 and out.stderr.strip() == "tf1-birnn train: terminated", out
+    assert not (logdir / "t").exists()
+    assert cli(train_args(data, logdir, "t")).returncode == 0  # the name is free
+
+
+@pytest.mark.slow
+def test_sigterm_later_leaves_a_run_that_resumes(tmp_path, data):
+    logdir = tmp_path / "logs"
+    args = train_args(data, logdir, "t", "--epochs", "400")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "tf1_birnn", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stdout:  # epoch 1's line is printed after epoch 0's checkpoint counts
+        if line.startswith("(1, 'train:'"):
+            break
+    proc.send_signal(signal.SIGTERM)  # from outside, as kill, Docker and Slurm send it
+    _, err = proc.communicate()
+    assert proc.returncode == 143 and err.strip() == "tf1-birnn train: terminated", err
+    resumed = cli(["train", "--resume", "--logdir", str(logdir), "--run-name", "t",
+                   "--epochs", "5", "--no-progress"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stdout
+    assert [h["epoch"] for h in json.loads((logdir / "t" / "history.json").read_text())[
+        "epochs"]] == [0, 1, 2, 3, 4]

@@ -52,10 +52,12 @@ class CheckpointError(ValueError):
 
 
 def kill_point(step, epoch):
-    """SIGKILL this process at save step ``step`` of ``epoch`` when the tests ask for it
-    (``TF1_BIRNN_TEST_KILL_AT=<step>:<epoch>``); otherwise nothing."""
-    if os.environ.get("TF1_BIRNN_TEST_KILL_AT") == f"{step}:{epoch}":
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Signal this process at save step ``step`` of ``epoch`` when the tests ask for it:
+    ``TF1_BIRNN_TEST_KILL_AT=<step>:<epoch>`` sends SIGKILL, ``<step>:<epoch>:TERM`` SIGTERM;
+    otherwise nothing."""
+    wanted = os.environ.get("TF1_BIRNN_TEST_KILL_AT")
+    if wanted in (f"{step}:{epoch}", f"{step}:{epoch}:TERM"):
+        os.kill(os.getpid(), signal.SIGTERM if wanted.endswith(":TERM") else signal.SIGKILL)
 
 
 class Checkpoint:
