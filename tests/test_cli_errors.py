@@ -109,7 +109,7 @@ def test_convert_force_and_no_partial_output(tmp_path, capsys, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "new.npz"))
 
-    monkeypatch.setattr(loader.npy_format, "write_array", full)
+    monkeypatch.setattr(loader, "_write_concatenated", full)
     assert main(argv + [str(tmp_path / "new.npz")]) == 2
     one_line(capsys, "new.npz: disk full")
     assert sorted(os.listdir(tmp_path)) == ["X.npy", "Y.npy", "out.npz"]
@@ -256,3 +256,66 @@ def test_sigterm_later_leaves_a_run_that_resumes(tmp_path, data):
     assert "resuming" in resumed.stdout
     assert [h["epoch"] for h in json.loads((logdir / "t" / "history.json").read_text())[
         "epochs"]] == [0, 1, 2, 3, 4]
+
+
+# ---- no command overwrites its inputs or reports a result over nothing ---------------------
+
+def original_files(folder, n=3):
+    X, Y = tiny_corpus(n=n)
+    for name, arrays in (("X.npy", X), ("Y.npy", Y)):
+        obj = np.empty(len(arrays), dtype=object)
+        obj[:] = arrays
+        np.save(folder / name, obj, allow_pickle=True)
+    return folder / "X.npy", folder / "Y.npy"
+
+
+def test_convert_never_writes_over_its_own_input(tmp_path, capsys):
+    x, y = original_files(tmp_path)
+    before = x.read_bytes()
+    (tmp_path / "sub").mkdir()
+    os.link(y, tmp_path / "hard.npy")
+    os.symlink(x, tmp_path / "soft.npy")
+    for out, source in ((x, x), (tmp_path / "sub" / ".." / "Y.npy", y),
+                        (tmp_path / "hard.npy", y), (tmp_path / "soft.npy", x)):
+        assert main(["convert", "--force", str(x), str(y), str(out)]) == 2
+        one_line(capsys, f"{out}: is also an input of convert ({source})")
+    assert x.read_bytes() == before and sorted(os.listdir(tmp_path)) == [
+        "X.npy", "Y.npy", "hard.npy", "soft.npy", "sub"]
+
+
+def test_convert_to_a_directory_says_so_without_internal_names(tmp_path, capsys):
+    x, y = original_files(tmp_path)
+    (tmp_path / "adir.npy").mkdir()
+    assert main(["convert", "--force", str(x), str(y), str(tmp_path / "adir.npy")]) == 2
+    line = one_line(capsys, "adir.npy: is a directory")
+    assert ".tmp" not in line
+    assert main(["convert", str(tmp_path / "adir.npy"), str(y), str(tmp_path / "o.npz")]) == 2
+    one_line(capsys, "adir.npy: is a directory")
+
+
+def test_a_pickled_utterance_of_another_type_names_its_dtype_not_our_class(tmp_path, capsys):
+    obj = np.empty(1, dtype=object)
+    obj[0] = np.zeros((3, 39), np.complex64)
+    np.save(tmp_path / "X.npy", obj, allow_pickle=True)
+    (tmp_path / "good").mkdir()
+    x, y = tmp_path / "X.npy", original_files(tmp_path / "good", n=1)[1]
+    assert main(["convert", str(x), str(y), str(tmp_path / "o.npz")]) == 2
+    line = one_line(capsys, "X.npy: utterance 0 is not a numeric array (dtype complex64)")
+    assert "_CheckedArray" not in line
+
+
+def test_evaluate_on_a_corpus_with_no_test_utterance_fails(run_dir, tmp_path, capsys):
+    two = tiny_npz(tmp_path / "two.npz", n=2)
+    capsys.readouterr()
+    assert main(["evaluate", run_dir, "--data", two]) == 2
+    one_line(capsys, "tf1-birnn evaluate: error: the corpus has 2 utterance(s)",
+             "2 train and 0 test utterances")
+
+
+def test_bench_with_every_row_failed_fails(capsys, monkeypatch):
+    from tf1_birnn.tools import bench
+    monkeypatch.setattr(bench, "_spawn", lambda config, timeout: "failed (exit 1): no memory")
+    assert main(["bench", "--quick", "--num-units", "8", "--steps", "6", "--batch-sizes", "2",
+                 "--repeats", "1", "--variants", "unfused,fast"]) == 2
+    one_line(capsys, "tf1-birnn bench: error: no row could be measured: unfused at batch 2: "
+             "failed (exit 1): no memory; fast at batch 2")

@@ -415,6 +415,13 @@ def load_npz(path, d_input=39, d_label=24, max_bytes=None):
     return X, Y
 
 
+def _same_file(a, b):
+    """True when paths ``a`` and ``b`` name one file (links and ``..`` resolved)."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
 def convert(x_path, y_path, out_path, overwrite=False):
     """Convert the tutorial's ``X.npy`` + ``Y.npy`` into one safe ``.npz`` at ``out_path``
     (an existing one is refused before anything is read, unless ``overwrite=True``).
@@ -422,6 +429,10 @@ def convert(x_path, y_path, out_path, overwrite=False):
     Returns:
         the number of utterances written.
     """
+    for source in (x_path, y_path):
+        if _same_file(source, out_path):
+            raise DataError(f"{out_path}: is also an input of convert ({source}); it never "
+                            "writes over its own input: choose another output")
     if not overwrite:
         _refuse_existing(os.fspath(out_path))
     X, Y = load_original(x_path, y_path)

@@ -248,6 +248,7 @@ def run(args):
                 print(f"  measured {variant} at batch {batch}"
                       + (f" (round {rnd + 1} of {rounds})" if rounds > 1 else ""),
                       file=sys.stderr, flush=True)
+    _refuse_empty(rows, notes)
     print()
     _print_table(rows, opts, train_flops, gflops)
     _print_summary(rows, opts, train_flops, gflops)
@@ -260,6 +261,12 @@ def run(args):
         print(f"- note: {note}")
     print(f"- load average at the end: {_load()}")
     return 0
+
+
+def _refuse_empty(rows, notes):
+    """A bench that measured nothing fails (exit status 2), saying why in one line."""
+    if not rows:
+        raise ValueError(f"no row could be measured: {'; '.join(notes) or 'no variant ran'}")
 
 
 def _measure_row(variant, batch, opts, timeout, notes):
@@ -290,6 +297,7 @@ def _run_epochs(args, opts, gflops):
             continue
         rows[variant] = result
         print(f"  measured {variant}", file=sys.stderr, flush=True)
+    _refuse_empty(rows, notes)
     print()
     train_frames, eval_frames = blog_frames()
     print_epochs(rows, args.epochs, train_frames, eval_frames, gflops,

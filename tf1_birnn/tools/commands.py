@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.checks import UsageError, positive_float, positive_int
 from ..data import loader
-from ..data.helpers import data_prer, train_test_split
+from ..data.helpers import check_split, data_prer, train_test_split
 from ..data.source import DataSource
 from ..training.config import (DEFAULT_PRESET, PRESETS, check_resume, flag_fields, flag_name,
                                preset_config)
@@ -185,7 +185,7 @@ def _warn(text):
 
 
 def run_evaluate(args):
-    checkpoint, X, Y, sess, net = _restore(args)
+    checkpoint, X, Y, sess, net = _restore(args, lambda X: check_split(len(X)))
     train, test = train_test_split(data_prer(X, Y))
     with sess:
         tl, dl = evaluate(sess, net, train), evaluate(sess, net, test)

@@ -29,7 +29,7 @@ from dataclasses import asdict, replace
 import numpy as np
 import tensorflow as tf
 
-from ..data.helpers import data_prer, train_test_split
+from ..data.helpers import check_split, data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
 from .checkpoints import (PREFIX, CheckpointError, kill_point, last_checkpoint,
                           list_checkpoints, remove_leftovers, restore,
@@ -269,13 +269,6 @@ def _os_errors(where):
         raise
 
 
-def _check_split(train, test, n):
-    if not test or not train:
-        raise ValueError(f"the corpus has {n} utterance(s): the tutorial's split (the first "
-                         f"20 % are test) leaves {len(train)} train and {len(test)} test "
-                         "utterances; give at least 5")
-
-
 def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=print,
               show_progress=True, epochs=None):
     """Train ``config`` on utterances ``X``/``Y`` and log to ``logdir/run_name``.
@@ -287,9 +280,9 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
     over. A new run whose first epoch does not finish leaves no folder behind. Returns the
     run folder.
     """
+    check_split(len(X))
     fingerprint = corpus_fingerprint(X, Y)
     train, test = train_test_split(data_prer(X, Y))
-    _check_split(train, test, len(X))
     if resume:
         if run_name is None:
             raise ValueError("resume needs the name of the run to continue (--run-name)")
