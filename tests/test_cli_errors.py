@@ -319,3 +319,24 @@ def test_bench_with_every_row_failed_fails(capsys, monkeypatch):
                  "--repeats", "1", "--variants", "unfused,fast"]) == 2
     one_line(capsys, "tf1-birnn bench: error: no row could be measured: unfused at batch 2: "
              "failed (exit 1): no memory; fast at batch 2")
+
+
+CLI_NO_TF = ("import sys\nfrom tf1_birnn.tools.cli import main\nrc = main(sys.argv[1:])\n"
+             "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow', rc)")
+
+
+@pytest.mark.parametrize("flag, value", [("--run-name", b"r\xff\xfe"),
+                                         ("--run-name", b"a/b"),
+                                         ("--logdir", b"logs\xff")])
+def test_a_run_name_is_checked_with_its_encoding_before_tensorflow_loads(tmp_path, data, flag,
+                                                                         value):
+    args = [b"train", b"--data", os.fsencode(data), b"--no-progress", flag.encode(), value]
+    if flag == "--logdir":
+        args += [b"--run-name", b"r"]
+    out = subprocess.run([sys.executable, "-c", CLI_NO_TF, *args], capture_output=True,
+                         cwd=tmp_path, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert out.stdout.decode().split() == ["no", "tensorflow", "2"], out
+    err = out.stderr.decode().strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert ("must be UTF-8 text" if b"\xff" in value else "plain folder name") in err
+    assert os.listdir(tmp_path) == ["tiny.npz"]

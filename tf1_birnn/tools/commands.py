@@ -13,6 +13,7 @@ from ..data.source import DataSource
 from ..training.config import (DEFAULT_PRESET, PRESETS, check_resume, flag_fields, flag_name,
                                preset_config)
 from ..training.loop import evaluate, predict_utterance, TrainingDiverged
+from ..training.names import check_run_name
 
 # TensorFlow-heavy modules (training.run, training.plot) are imported in the run functions,
 # so that `tf1-birnn --help` and argument errors never load TensorFlow
@@ -132,6 +133,7 @@ def register(sub):
 
 
 def run_train(args):
+    check_run_name(args.logdir, args.run_name)  # before TensorFlow loads
     from ..training.run import check_new_run, open_run, train_run
     if args.resume:
         if not args.run_name:

@@ -35,6 +35,7 @@ from .checkpoints import (PREFIX, CheckpointError, kill_point, last_checkpoint,
                           list_checkpoints, remove_leftovers, restore,
                           save_checkpoint, set_aside, verify_checkpoint, write_atomic)
 from .lock import RunLock
+from .names import check_new_run
 from ..core.network import build_network
 from .config import PRESETS, RunConfig, preset_config
 from .summaries import RunWriter
@@ -62,31 +63,6 @@ def _read_json(path):
     if not isinstance(obj, dict):
         raise ValueError(f"{path}: expected a JSON object; got {type(obj).__name__}")
     return obj
-
-
-def _name_limit(logdir):
-    try:
-        return os.pathconf(logdir if os.path.isdir(logdir) else ".", "PC_NAME_MAX")
-    except (OSError, ValueError):
-        return 255
-
-
-def check_new_run(logdir, run_name):
-    """Raise unless ``run_name`` (``None``: a generated name) can be a new run in ``logdir``."""
-    if os.path.exists(logdir) and not os.path.isdir(logdir):
-        raise NotADirectoryError(f"--logdir {logdir!r} is a file, not a folder")
-    if run_name is None:
-        return
-    if not run_name or os.sep in run_name or run_name in (".", ".."):
-        raise ValueError(f"run name must be a plain folder name; got {run_name!r}")
-    limit = _name_limit(logdir)
-    if len(os.fsencode(run_name)) > limit:
-        raise ValueError(f"run name is too long: {len(os.fsencode(run_name))} bytes, the file "
-                         f"system allows {limit}; got {run_name[:40]!r}...")
-    run_dir = os.path.join(logdir, run_name)
-    if os.path.exists(run_dir):
-        raise FileExistsError(f"run {run_dir!r} already exists; pass --resume to continue it "
-                              "or choose another --run-name")
 
 
 def new_run_dir(logdir, run_name=None, preset="run"):
