@@ -340,3 +340,23 @@ def test_a_run_name_is_checked_with_its_encoding_before_tensorflow_loads(tmp_pat
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert ("must be UTF-8 text" if b"\xff" in value else "plain folder name") in err
     assert os.listdir(tmp_path) == ["tiny.npz"]
+
+
+def test_out_of_memory_advice_fits_the_command(run_dir, tmp_path, capsys, monkeypatch):
+    from tf1_birnn.data import loader
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+    monkeypatch.setattr(loader, "load_npz", no_memory)
+    data = tiny_npz(tmp_path / "t.npz", n=6)
+    capsys.readouterr()
+    assert main(["evaluate", run_dir, "--data", data]) == 2
+    line = one_line(capsys, "tf1-birnn evaluate: error: out of memory")
+    assert "--num-units" not in line
+
+
+def test_a_directory_given_as_data_is_named_a_directory(run_dir, tmp_path, capsys):
+    (tmp_path / "d.npz").mkdir()
+    capsys.readouterr()
+    assert main(["evaluate", run_dir, "--data", str(tmp_path / "d.npz")]) == 2
+    one_line(capsys, "d.npz: is a directory, not a file")
