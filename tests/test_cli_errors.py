@@ -360,3 +360,16 @@ def test_a_directory_given_as_data_is_named_a_directory(run_dir, tmp_path, capsy
     capsys.readouterr()
     assert main(["evaluate", run_dir, "--data", str(tmp_path / "d.npz")]) == 2
     one_line(capsys, "d.npz: is a directory, not a file")
+
+
+def test_a_pipe_as_data_or_as_convert_output_is_refused_unread(run_dir, tmp_path, capsys):
+    pipe = tmp_path / "p.npz"
+    os.mkfifo(pipe)  # opening it to read would wait for ever
+    x, y = original_files(tmp_path)
+    capsys.readouterr()
+    assert main(["evaluate", run_dir, "--data", str(pipe)]) == 2
+    one_line(capsys, "p.npz: not a regular file")
+    assert main(["convert", "--force", str(x), str(y), str(pipe)]) == 2
+    one_line(capsys, "p.npz: not a regular file")
+    assert main(["convert", str(pipe), str(y), str(tmp_path / "o.npz")]) == 2
+    one_line(capsys, "p.npz: not a regular file")

@@ -102,3 +102,14 @@ def test_a_lock_file_with_garbage_or_a_live_strangers_pid_but_no_owner_is_free(t
         (tmp_path / "lock").write_text(text)
         with RunLock(tmp_path):
             pass
+
+
+def test_a_lock_that_is_a_symbolic_link_is_never_followed(tmp_path):
+    target = tmp_path / "precious"
+    target.write_text("keep me\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "lock").symlink_to(target)
+    with pytest.raises(OSError):
+        RunLock(run_dir).acquire()
+    assert target.read_text() == "keep me\n"

@@ -544,3 +544,17 @@ def test_a_kill_at_any_step_of_a_later_save_resumes(three_epochs, tmp_path, step
     kill_at(f"{step}:3", logdir, "resume", 5)  # epoch 3's save prunes checkpoint 0
     train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet, show_progress=False)
     assert_complete(run_dir, 5)
+
+
+def test_a_manifest_naming_a_file_outside_the_run_is_damaged(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    path = os.path.join(run_dir, "model.ckpt-2.manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    manifest["files"]["../../outside"] = dict(size=1, sha256="0" * 64)
+    with open(path, "w") as f:
+        json.dump(manifest, f)
+    with pytest.raises(CheckpointError, match="names a file outside the run folder"):
+        from tf1_birnn.training.checkpoints import verify_checkpoint
+        verify_checkpoint(list_checkpoints(run_dir)[0])
+    assert last_checkpoint(run_dir).endswith("model.ckpt-1")

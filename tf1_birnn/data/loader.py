@@ -173,8 +173,10 @@ def _read_header(f, path):
 def _check_file(path):
     if os.path.isdir(path):
         raise DataError(f"{path}: is a directory, not a file")
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise DataError(f"{path}: no such file")
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: not a regular file (a pipe, socket or device)")
 
 
 def read_object_npy(path, limit=None, used=0):
@@ -288,8 +290,8 @@ def save_npz(path, X, Y, overwrite=False, d_input=39, d_label=24):
     """
     path = os.fspath(path)
     check_corpus(X, Y, path, d_input, d_label)
-    if os.path.isdir(path):
-        raise DataError(f"{path}: is a directory, not a file")
+    if os.path.exists(path) and not os.path.isfile(path):  # a folder, a device, a pipe...
+        _check_file(path)
     if not overwrite:
         _refuse_existing(path)
     # members written utterance by utterance: no second copy of the corpus in memory

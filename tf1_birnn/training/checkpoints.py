@@ -134,6 +134,10 @@ def verify_checkpoint(checkpoint):
         raise CheckpointError(f"{path}: not a readable checkpoint manifest ({e})") from None
     if not any(name.endswith(".index") for name, _, _ in items):
         raise CheckpointError(f"{path}: the manifest lists no .index file")
+    outside = [name for name, _, _ in items if os.path.basename(name) != name]
+    if outside:
+        raise CheckpointError(f"{path}: the manifest names a file outside the run folder "
+                              f"({outside[0]!r})")
     for name, size, sha in items:
         file = os.path.join(run_dir, name)
         if not os.path.isfile(file):
