@@ -31,6 +31,7 @@ import sys
 from datetime import date
 from importlib.util import find_spec
 
+from .estimate import host
 from .bench_epoch import (EPOCH_VARIANTS, LOOP_VARIANTS, loops_used, print_epochs, print_loops,
                           set_loops)
 from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
@@ -210,7 +211,7 @@ def run(args):
     U, T = opts["num_units"], opts["steps"]
     train_flops, eval_flops = training_flops_per_frame(U)
     print(f"# tf1-birnn bench ({date.today().isoformat()})\n")
-    print(f"- machine: {_cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()},"
+    print(f"- machine: {host()}, {os.cpu_count()} CPUs; Python {platform.python_version()},"
           f" TensorFlow {tf.__version__}")
     rounds = opts["rounds"]
     how = ("whole blog epochs" if args.epochs else
@@ -336,17 +337,6 @@ def _load():
         return " / ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         return "unknown"
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def register(subparsers):

@@ -32,7 +32,7 @@ from ..data.helpers import data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
 from .checkpoints import (PREFIX, CheckpointError, epochs_done, last_checkpoint,
                           list_checkpoints, restore, save_checkpoint, set_aside,
-                          verify_checkpoint, write_atomic)
+                          verify_checkpoint)
 from .lock import RunLock
 from ..core.network import build_network
 from .config import PRESETS, RunConfig, preset_config
