@@ -16,6 +16,7 @@ with the safe unpickler of :mod:`tf1_birnn.data.loader` and saved as the pickle-
 
 Standard library only (``urllib``); no TensorFlow.
 """
+import contextlib
 import hashlib
 import http.client
 import os
@@ -196,10 +197,33 @@ def fetch_data(dest=None, base_url=DEFAULT_BASE_URL, expected=None, show_progres
     """
     dest = os.path.abspath(dest or default_data_dir())
     expected = EXPECTED if expected is None else expected
+    created = _missing_folders(dest)  # removed again if nothing ends up in them
     try:
         os.makedirs(dest, exist_ok=True)
     except OSError as e:
         raise FetchError(f"cannot create the data folder {dest} ({e.strerror or e})") from None
+    try:
+        return _fetch_into(dest, base_url, expected, show_progress, out)
+    except BaseException:
+        for folder in reversed(created):  # the deepest first; a folder with files stays
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+
+
+def _missing_folders(path):
+    """The folders that ``os.makedirs(path)`` would create, outermost first."""
+    missing = []
+    while not os.path.exists(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return missing[::-1]
+
+
+def _fetch_into(dest, base_url, expected, show_progress, out):
     errors = []
     for name, blob in expected.items():
         url = f"{base_url.rstrip('/')}/{name}"
