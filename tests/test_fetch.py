@@ -241,6 +241,7 @@ def test_default_data_dir(monkeypatch, tmp_path):
     assert fetch.default_data_dir() == str(tmp_path / ".cache" / "tf1_birnn")
 
 
+@pytest.mark.slow
 def test_cli_fetch_then_data_original(corpus, tmp_path, monkeypatch, capsys):
     X, Y, files = corpus
     monkeypatch.setenv("TF1_BIRNN_DATA", str(tmp_path / "data"))

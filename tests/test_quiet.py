@@ -31,6 +31,7 @@ def _python(*args, verbose=False, timeout=300, env=None):
                           cwd=ROOT, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_import_is_lazy_and_public_names_still_import():
     code = ("import sys, tf1_birnn; assert 'tensorflow' not in sys.modules; "
             "from tf1_birnn.tools import bench, compare; assert 'tensorflow' not in sys.modules; "
@@ -46,6 +47,7 @@ def test_import_is_lazy_and_public_names_still_import():
 @pytest.mark.skipif(importlib.util.find_spec("tf1_birnn.training.config") is None,
                     reason="the train command's presets still live in the TensorFlow-heavy "
                            "training.run (issue 11 moves them to training.config)")
+@pytest.mark.slow
 def test_help_and_argument_errors_do_not_import_tensorflow():
     code = ("import sys\nfrom tf1_birnn.tools.cli import main\n"
             "for argv in (['--help'], ['train', '--help'], ['train', '--epochs', 'x']):\n"
@@ -56,6 +58,7 @@ def test_help_and_argument_errors_do_not_import_tensorflow():
     assert "usage: tf1-birnn" in out.stdout and "expected a positive integer" in out.stderr
 
 
+@pytest.mark.slow
 def test_help_prints_no_tensorflow_log():
     out = _python("-m", "tf1_birnn", "--help")
     assert out.returncode == 0 and "usage: tf1-birnn" in out.stdout
@@ -78,6 +81,7 @@ def test_a_tiny_train_prints_no_tensorflow_log(tmp_path, onednn):
     assert out.stderr == "", out.stderr
 
 
+@pytest.mark.slow
 def test_verbose_shows_what_quiet_captured():
     code = ("import tf1_birnn, tensorflow, sys\nfrom tf1_birnn.core import quiet\n"
             "sys.stdout.write(quiet.captured)")
