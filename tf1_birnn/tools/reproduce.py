@@ -2,7 +2,7 @@
 
 YJango's tutorial ("循环神经网络——双向LSTM&GRU") reports, on the original X.npy/Y.npy: the LV1
 LSTM network at 0.226/0.453 (train/test) after 10 epochs in 563 s; the LV2 bidirectional GRU
-network at 0.022/0.222 after 200 epochs (about 109 s per epoch); two bidirectional layers at
+network at 0.022/0.222 after 200 epochs (107 s per epoch, ``blog_seconds_per_epoch``); two bidirectional layers at
 0.024/0.193 at epoch 190; "much better than feedforward"; smooth predicted trajectories.
 
 This command trains, with fixed seeds and the same number of epochs for every model, the
