@@ -216,3 +216,40 @@ def test_bad_input_is_refused_before_tensorflow_is_imported(tmp_path):
     assert len(errors) == len(cases), out.stderr
     for line, (argv, expected) in zip(errors, cases):
         assert line.startswith(f"tf1-birnn {argv[0]}: error:") and expected in line, line
+
+
+def test_stderr_behind_the_filter_counts_as_the_terminal_it_was(monkeypatch):
+    import io
+    from tf1_birnn.core import quiet
+    monkeypatch.setattr(quiet, "_child", object())  # as if the filter were running
+    monkeypatch.setattr(quiet, "_stderr_was_terminal", True)
+    assert quiet.is_terminal(sys.stderr) and not quiet.is_terminal(io.StringIO())
+    monkeypatch.setattr(quiet, "_stderr_was_terminal", False)
+    assert not quiet.is_terminal(sys.stderr)
+
+
+@pytest.mark.slow
+def test_a_train_on_a_terminal_draws_a_progress_bar(tmp_path):
+    """stderr is a terminal (a pseudo-terminal here): the progress bar survives the filter."""
+    import pty
+    data = tiny_npz(tmp_path / "tiny.npz", n=10)
+    main, child = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP_", "TF1_BIRNN_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tf1_birnn", "train", "--data", data, "--num-units", "4",
+         "--epochs", "1", "--logdir", str(tmp_path / "logs"), "--run-name", "t"],
+        stdout=subprocess.DEVNULL, stderr=child, env=dict(env, PYTHONPATH=str(ROOT)), cwd=ROOT)
+    os.close(child)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closed: every writer is gone
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=300) == 0, seen.decode(errors="replace")
+    os.close(main)
+    assert re.search(rb"epoch 0: +\d+%\|", seen), seen  # tqdm's bar, not plain lines
+    assert not TF_LOG.search(seen.decode(errors="replace"))

@@ -25,6 +25,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
+from ..core.quiet import is_terminal
 from . import loader
 
 __all__ = ["EXPECTED", "DEFAULT_BASE_URL", "REPOSITORY_URL", "NPZ_NAME", "FetchError",
@@ -76,7 +77,7 @@ class _Bytes:
         self.total, self.desc, self.n = total, desc, 0
         self.file = file or sys.stderr
         self.bar, self.enabled, self.next_mark = None, enabled, 0.25
-        if enabled and self.file.isatty():
+        if enabled and is_terminal(self.file):
             try:
                 from tqdm import tqdm
             except ImportError:  # tqdm is optional
