@@ -48,6 +48,7 @@ def test_legacy_names_match_the_old_graph(new_session):
         assert "rnn0/fw/Variable_8" in mapping and "rnn0/bw/Variable_11/Adam_1" in mapping
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_old_names_restores(new_session, tmp_path):
     path = str(tmp_path / "model.ckpt-1")
     with new_session() as sess:  # write a checkpoint as the old code named its variables
@@ -64,6 +65,7 @@ def test_a_checkpoint_of_old_names_restores(new_session, tmp_path):
             np.testing.assert_array_equal(sess.run(v), values[v.op.name])
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_network_is_refused(new_session, tmp_path):
     path = str(tmp_path / "model.ckpt-0")
     with new_session() as sess:

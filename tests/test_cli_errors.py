@@ -14,6 +14,9 @@ from tf1_birnn.tools.cli import main
 from tiny import hold_lock, tiny_corpus, tiny_npz
 
 
+pytestmark = pytest.mark.slow  # the commands train, restore or start processes
+
+
 def one_line(capsys, *expected):
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]

@@ -170,6 +170,22 @@ def test_an_unreachable_server_says_how_to_get_the_files(corpus, tmp_path):
     assert "\n" not in message and os.listdir(tmp_path) == []
 
 
+def test_a_failed_fetch_removes_the_folders_it_created(corpus, tmp_path):
+    """An offline first fetch leaves no empty data folder (e.g. ~/.cache/tf1_birnn) behind;
+    a folder that existed before, or that holds a verified file, stays."""
+    _, _, files = corpus
+    dest = tmp_path / "cache" / "tf1_birnn"
+    with pytest.raises(NetworkError):
+        fetch_data(dest, f"http://127.0.0.1:{closed_port()}/rnn", expected=ids_of(files),
+                   show_progress=False)
+    assert os.listdir(tmp_path) == []
+    dest.mkdir(parents=True)
+    with pytest.raises(NetworkError):
+        fetch_data(dest, f"http://127.0.0.1:{closed_port()}/rnn", expected=ids_of(files),
+                   show_progress=False)
+    assert dest.is_dir()
+
+
 def test_existing_files_same_skipped_different_refused(corpus, tmp_path, capsys):
     _, _, files = corpus
     (tmp_path / "X.npy").write_bytes(files["X.npy"])  # the same file: skipped
@@ -225,6 +241,7 @@ def test_default_data_dir(monkeypatch, tmp_path):
     assert fetch.default_data_dir() == str(tmp_path / ".cache" / "tf1_birnn")
 
 
+@pytest.mark.slow
 def test_cli_fetch_then_data_original(corpus, tmp_path, monkeypatch, capsys):
     X, Y, files = corpus
     monkeypatch.setenv("TF1_BIRNN_DATA", str(tmp_path / "data"))

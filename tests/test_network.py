@@ -84,6 +84,7 @@ def test_concat_doubles_output_layer_input_without_ff(sess):
     assert net.weights["output/W"].shape.as_list() == [2 * UNITS, D_LABEL]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stacking", ["true", "tutorial"])
 def test_stacking(sess, stacking):
     net = build_network(n_layers=2, n_ff=1, stacking=stacking, **TINY)
@@ -231,6 +232,7 @@ def _check_gradients(sess, loss, feed, rng, load, per_variable=True, eps=1e-2, r
     (dict(arch="lv1", cell="lstm"), True),
     (dict(arch="birnn", cell="lstm", cell_b="gru", merge="mul", n_layers=2, n_ff=0), False),
 ], ids=["birnn-gru", "birnn-lstm-varlen", "lv1-lstm", "birnn-mixed-2layers"])
+@pytest.mark.slow
 def test_gradients_match_finite_differences(sess, rng, randomize, loader, kw, per_variable):
     kw = dict(dict(n_ff=0 if kw["arch"] == "lv1" else 1), **kw)
     net = build_network(**TINY, **kw)
@@ -246,6 +248,7 @@ def test_gradients_match_finite_differences(sess, rng, randomize, loader, kw, pe
     dict(cell="gru", cell_b="lstm", n_ff=1, learning_rate=1e-2, variable_length=True),
     dict(arch="lv1", cell="lstm", learning_rate=1e-2),
 ], ids=["tutorial", "birnn-varlen", "lv1"])
+@pytest.mark.slow
 def test_training_steps_lower_the_loss(sess, rng, kw):
     tf.compat.v1.set_random_seed(0)
     np.random.seed(0)
@@ -284,3 +287,28 @@ def test_lv1_defaults_to_an_lstm_and_sizes_may_be_numpy_ints(sess):
     (fcell, bcell), = net.cells
     assert fcell.type == "lstm" and bcell is None
     assert fcell.D_cell == 4
+
+
+def _bool_casts(graph):
+    """Names of the ``Cast`` ops from a boolean tensor in ``graph`` and its functions."""
+    graph_def = graph.as_graph_def()
+    nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+    return [n.name for n in nodes
+            if n.op == "Cast" and n.attr["SrcT"].type == tf.bool.as_datatype_enum]
+
+
+@pytest.mark.parametrize("kw", [dict(cell="gru", cell_b="gru"),
+                                dict(cell="lstm", cell_b="lstm", fast=True),
+                                dict(cell="gru", cell_b="lstm", variable_length=True),
+                                dict(cell="lstm", cell_b="gru", variable_length=True, fast=True)])
+def test_no_boolean_mask_is_cast_into_the_graph(sess, kw):
+    """The padding masks come from integer arithmetic: on hosts with TensorFlow's oneDNN
+    rewrites on, a boolean mask cast to float and fed to the scan makes TensorFlow log
+    "oneDNN supports DT_BOOL only on platforms with AVX-512" as an error when the graph first
+    runs (``tf.sequence_mask(..., dtype=tf.float32)`` builds exactly that). The test reads the
+    graph, so it holds on any CPU; test_quiet runs a training with the rewrites on."""
+    build_network("birnn", num_units=4, **kw)
+    assert _bool_casts(sess.graph) == []
+    with tf.Graph().as_default() as graph:  # the check itself sees the op it looks for
+        tf.sequence_mask([2], maxlen=3, dtype=tf.float32)
+        assert _bool_casts(graph) != []

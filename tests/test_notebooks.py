@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tf1_birnn.core.quiet import is_tf_log
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 sys.path.insert(0, str(NOTEBOOKS))
 from run_notebooks import code_digest, execute  # noqa: E402
@@ -65,6 +67,7 @@ def test_committed_outputs(name):
         f"{name} was not executed top to bottom in one go (run notebooks/run_notebooks.py)"
     outputs = [o for c in code for o in c.outputs]
     assert outputs, f"{name} carries no outputs"
+    assert not _tf_log_lines(outputs), f"{name} carries TensorFlow's log: {_tf_log_lines(outputs)}"
     errors = [o for o in outputs if o.output_type == "error"]
     assert not errors, f"{name} carries an error output: {errors[0].get('ename')}"
     if name in PLOTS:
@@ -72,9 +75,18 @@ def test_committed_outputs(name):
                    for o in outputs), f"{name} carries no plot"
 
 
+def _tf_log_lines(outputs):
+    """TensorFlow's C++ log lines in a notebook's stream outputs."""
+    return [line for o in outputs if o.output_type == "stream"
+            for line in o.get("text", "").splitlines() if is_tf_log(line)]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TINY))
-def test_notebook_runs_tiny(name, tmp_path):
+def test_notebook_runs_tiny(name, tmp_path, monkeypatch):
+    # TensorFlow's oneDNN rewrites on, whatever this CPU's default (they log at run time)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     cell = parameters_cell(nb)
     tiny = dict(TINY[name], LOGDIR=str(tmp_path / "logs"))
@@ -85,5 +97,7 @@ def test_notebook_runs_tiny(name, tmp_path):
     work = tmp_path / "cwd"
     work.mkdir()
     execute(nb, work, timeout=600)  # raises CellExecutionError on the first failing cell
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not _tf_log_lines(outputs), _tf_log_lines(outputs)
     assert not list(work.rglob("*.ckpt*")), "the notebook wrote outside LOGDIR"
     assert os.listdir(tmp_path / "logs"), "the notebook wrote no run to LOGDIR"

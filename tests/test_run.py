@@ -14,6 +14,9 @@ from tf1_birnn.training.run import build_session, open_run, preset_config, train
 from tiny import hold_lock, tiny_corpus, tiny_npz
 
 
+pytestmark = pytest.mark.slow  # every test trains a run (pytest.ini: slow)
+
+
 def quiet(*_):
     pass
 

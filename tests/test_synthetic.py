@@ -211,6 +211,7 @@ def test_acoustics_are_synchronous_and_both_sides_help(corpus):
     assert both["position_mse"] < 0.45  # informative: > 55 % of position variance explained
 
 
+@pytest.mark.slow
 def test_nonlinear_map_beats_linear(corpus):
     """The acoustics are clearly nonlinear in the articulation (folded, saturating units): on
     the same single frame, random ReLU features beat the linear ridge by far, and even beat

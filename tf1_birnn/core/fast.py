@@ -262,12 +262,12 @@ def _lstm_recurrence(order, xw, W_h, h0, c0, *mask):
             i, f, o, g = _lstm_gates(z)
             c_new = f * c + i * g  # memory cell
             h_new = o * tf.tanh(c_new)
-            if mask:  # keep h and c on padded frames
-                real = elems[1]  # bool [1, n_samples, 1]
-                h_new, c_new = tf.where(real, h_new, h), tf.where(real, c_new, c)
+            if mask:  # keep h and c on padded frames (as rnn._masked_step; no boolean tensor)
+                m = elems[1]  # [1, n_samples, 1], 1.0 on real frames
+                h_new, c_new = m * h_new + (1 - m) * h, m * c_new + (1 - m) * c
             return (h_new, c_new), (h_new, c_new, z)
 
-        elems = (xw,) + ((tf.cast(mask[0], tf.bool),) if mask else ())
+        elems = (xw,) + tuple(mask[:1])
         (H, C, Z), _ = _scan(step, elems, order.after("forward", [h0, c0]), 3)
         order.add("forward", H)
 

@@ -31,7 +31,7 @@ import tensorflow as tf
 from .cells import GRUcell, LSTMcell
 from .config import ARCHS, network_config
 from .initializers import bias_init, orthogonal_initializer, weight_init
-from .rnn import RNN
+from .rnn import RNN, frame_mask
 
 __all__ = ["Network", "build_network", "ARCHS", "CELLS"]
 
@@ -136,7 +136,7 @@ def build_network(arch="birnn", **settings):
         output = _dense(h, D_h, D_label, "output", weights)  # [n_samples*n_steps, D_label]
     with tf.name_scope("loss"):
         sq = tf.reshape((output - labels) ** 2, [n_samples, n_steps, D_label])
-        mask = tf.sequence_mask(sequence_length, maxlen=n_steps, dtype=tf.float32)  # [n_samples, n_steps]
+        mask = frame_mask(sequence_length, n_steps)  # [n_samples, n_steps]
         frames = tf.cast(sequence_length, tf.float32) * D_label
         # each utterance's MSE on its real frames `[n_samples]`
         per_utterance_loss = tf.reduce_sum(sq * mask[:, :, None], axis=[1, 2]) / frames

@@ -20,7 +20,7 @@ import tensorflow as tf
 from .cells import check_cell
 from .checks import check_choice
 
-__all__ = ["RNN", "MERGE_MODES", "merge_states", "run_cell"]
+__all__ = ["RNN", "MERGE_MODES", "merge_states", "run_cell", "frame_mask"]
 
 MERGE_MODES = ("sum", "concat", "mul", "ave")
 
@@ -69,10 +69,22 @@ def run_cell(cell, incoming, mask=None, name="hstates"):
     return hstates
 
 
+def frame_mask(sequence_length, n_steps):
+    """`[n_samples]` lengths -> float mask `[n_samples, n_steps]`, 1.0 on real frames.
+
+    Like ``tf.sequence_mask(..., dtype=tf.float32)``, but from integer arithmetic alone: that
+    one makes a boolean tensor and casts it, and on hosts where TensorFlow's oneDNN rewrites
+    are on, a boolean tensor fed into the scan makes TensorFlow log "oneDNN supports DT_BOOL
+    only on platforms with AVX-512" as an error (E0000) when the graph first runs.
+    """
+    t = tf.range(n_steps)[None, :]  # [1, n_steps]
+    real = tf.clip_by_value(sequence_length[:, None] - t, 0, 1)  # [n_samples, n_steps], int32
+    return tf.cast(real, tf.float32)
+
+
 def sequence_mask(sequence_length, n_steps):
     """`[n_samples]` lengths -> float mask `[n_steps, n_samples, 1]` (time-major)."""
-    mask = tf.sequence_mask(sequence_length, maxlen=n_steps, dtype=tf.float32)  # [n_samples, n_steps]
-    return tf.transpose(mask)[:, :, None]  # [n_steps, n_samples, 1]
+    return tf.transpose(frame_mask(sequence_length, n_steps))[:, :, None]  # [n_steps, n_samples, 1]
 
 
 def reverse_time(x, sequence_length):

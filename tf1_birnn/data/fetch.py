@@ -19,6 +19,7 @@ with the safe unpickler of :mod:`tf1_birnn.data.loader` and saved as the pickle-
 
 Standard library only (``urllib``); no TensorFlow.
 """
+import contextlib
 import hashlib
 import http.client
 import os
@@ -27,6 +28,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
+from ..core.quiet import is_terminal
 from . import limits, loader
 
 __all__ = ["EXPECTED", "EXPECTED_SIZES", "DEFAULT_BASE_URL", "REPOSITORY_URL", "NPZ_NAME", "FetchError",
@@ -82,7 +84,7 @@ class _Bytes:
         self.total, self.desc, self.n = total, desc, 0
         self.file = file or sys.stderr
         self.bar, self.enabled, self.next_mark = None, enabled, 0.25
-        if enabled and self.file.isatty():
+        if enabled and is_terminal(self.file):
             try:
                 from tqdm import tqdm
             except ImportError:  # tqdm is optional
@@ -216,10 +218,33 @@ def fetch_data(dest=None, base_url=DEFAULT_BASE_URL, expected=None, show_progres
     dest = os.path.abspath(dest or default_data_dir())
     sizes = {n: size + _SLACK for n, size in EXPECTED_SIZES.items()} if expected is None else {}
     expected = EXPECTED if expected is None else expected
+    created = _missing_folders(dest)  # removed again if nothing ends up in them
     try:
         os.makedirs(dest, exist_ok=True)
     except OSError as e:
         raise FetchError(f"cannot create the data folder {dest} ({e.strerror or e})") from None
+    try:
+        return _fetch_into(dest, base_url, expected, sizes, show_progress, out)
+    except BaseException:
+        for folder in reversed(created):  # the deepest first; a folder with files stays
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+
+
+def _missing_folders(path):
+    """The folders that ``os.makedirs(path)`` would create, outermost first."""
+    missing = []
+    while not os.path.exists(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return missing[::-1]
+
+
+def _fetch_into(dest, base_url, expected, sizes, show_progress, out):
     errors = []
     for name, blob in expected.items():
         url = f"{base_url.rstrip('/')}/{name}"

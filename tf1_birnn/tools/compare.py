@@ -14,7 +14,7 @@ __all__ = ["compare_report", "register"]
 
 def compare_report(run_dir):
     """A Markdown report of ``run_dir``'s losses and timings beside the blog's."""
-    from ..training.run import open_run  # TensorFlow-heavy: imported when used
+    from ..training.folder import open_run
 
     config, history = open_run(run_dir)
     key, entry, point = blog_match(config.arch, config.n_layers)

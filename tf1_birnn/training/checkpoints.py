@@ -32,8 +32,6 @@ import re
 import shutil
 import signal
 
-import tensorflow as tf
-
 __all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "epochs_done", "write_manifest",
            "write_atomic",
            "verify_checkpoint", "remove_checkpoint", "last_checkpoint", "save_checkpoint",
@@ -255,6 +253,7 @@ def _check_fits(path, saved, mapping):
 def restore(saver, sess, path):
     """``saver.restore``, or from a checkpoint of the old variable names (``legacy_names``);
     :class:`CheckpointError` naming ``path`` when it fails or does not fit the network."""
+    import tensorflow as tf  # here, so that listing and verifying a run needs no TensorFlow
     try:
         saved = dict(tf.train.list_variables(path))
         with sess.graph.as_default():

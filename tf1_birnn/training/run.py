@@ -20,7 +20,6 @@ killing the process (even SIGKILL) loses at most the epoch in progress.
 """
 import contextlib
 import errno
-import json
 import os
 import shutil
 import time
@@ -32,91 +31,24 @@ import tensorflow as tf
 from ..data.helpers import check_split, data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
 from .checkpoints import (PREFIX, CheckpointError, kill_point, last_checkpoint,
-                          list_checkpoints, remove_leftovers, restore,
-                          save_checkpoint, set_aside, verify_checkpoint, write_atomic)
+                          list_checkpoints, remove_leftovers, restore, save_checkpoint,
+                          set_aside, verify_checkpoint)
 from .lock import RunLock
-from .names import check_new_run
 from ..core.network import build_network
 from .config import PRESETS, RunConfig, preset_config
 from .summaries import RunWriter
 from .diagnose import ReluActivity, dead_relu_warning
+from .folder import check_new_run, find_runs, new_run_dir, open_run, read_json, write_json
 from .loop import TrainingDiverged, evaluate, predict_utterance, train_epoch
 
 __all__ = ["PRESETS", "RunConfig", "preset_config", "train_run", "open_run", "new_run_dir",
            "check_new_run", "build_session", "last_checkpoint", "find_runs"]
 
 
-def _write_json(path, obj):
-    """Write ``obj`` to ``path`` atomically (a kill leaves the old file or the new one)."""
-    write_atomic(path, json.dumps(obj, indent=1))
-
-
-def _read_json(path):
-    """The JSON object in ``path``; ``ValueError`` naming the file if it is not one."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            obj = json.load(f)
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not a JSON file ({e.reason})") from None
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(obj, dict):
-        raise ValueError(f"{path}: expected a JSON object; got {type(obj).__name__}")
-    return obj
-
-
-def new_run_dir(logdir, run_name=None, preset="run"):
-    """Create and return ``logdir/run_name``; refuse an existing one."""
-    check_new_run(logdir, run_name)
-    if run_name is None:
-        base = f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
-        run_name, k = base, 1
-        while os.path.exists(os.path.join(logdir, run_name)):
-            k += 1
-            run_name = f"{base}-{k}"
-    run_dir = os.path.join(logdir, run_name)
-    os.makedirs(logdir, exist_ok=True)
-    os.mkdir(run_dir)  # refuses a folder made meanwhile
-    return run_dir
-
-
-_HISTORY_KEYS = ("epoch", "train", "test", "seconds")
-
-
-def open_run(run_dir):
-    """Read a run's ``(RunConfig, history)``; ``ValueError`` naming the file if it is not a
-    run folder or a file in it is malformed."""
-    path = os.path.join(run_dir, "config.json")
-    if not os.path.isfile(path):
-        raise ValueError(f"{run_dir!r} is not a tf1_birnn run folder (no config.json)")
-    try:
-        config = RunConfig(**_read_json(path))
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{path}: not a run's settings ({e})") from None
-    history = []
-    hist_path = os.path.join(run_dir, "history.json")
-    if os.path.isfile(hist_path):
-        history = _check_history(_read_json(hist_path), hist_path)
-    return config, history
-
-
-def _check_history(obj, path):
-    rows = obj.get("epochs")
-    if not isinstance(rows, list):
-        raise ValueError(f"{path}: expected {{\"epochs\": [...]}}; got keys {sorted(obj)}")
-    for k, row in enumerate(rows):
-        if not isinstance(row, dict) or any(key not in row for key in _HISTORY_KEYS):
-            raise ValueError(f"{path}: epoch row {k} must have {', '.join(_HISTORY_KEYS)}; "
-                             f"got {row!r}")
-        if row["epoch"] != k:
-            raise ValueError(f"{path}: row {k} is epoch {row['epoch']!r}; expected {k}")
-    return rows
-
-
 def _recorded_corpus(run_dir):
     """The corpus fingerprint recorded in ``run_dir/history.json`` (``None``: not recorded)."""
     path = os.path.join(run_dir, "history.json")
-    return _read_json(path).get("corpus") if os.path.isfile(path) else None
+    return read_json(path).get("corpus") if os.path.isfile(path) else None
 
 
 def _check_records(run_dir, checkpoints):
@@ -275,7 +207,7 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
     state = dict(saved=False)
     try:
         with RunLock(run_dir), _os_errors(run_dir):
-            _write_json(os.path.join(run_dir, "config.json"), asdict(config))
+            write_json(os.path.join(run_dir, "config.json"), asdict(config))
             _train(config, built, run_dir, train, test, [], 0, fingerprint, out, show_progress,
                    state)
     except BaseException:
@@ -322,7 +254,7 @@ def _resume(saved, history, run_dir, train, test, fingerprint, out, show_progres
         out(f"run {run_dir} has no finished epoch (its first save was cut short); training "
             "it from its first epoch")
     if total != saved.epochs:
-        _write_json(os.path.join(run_dir, "config.json"), asdict(config))
+        write_json(os.path.join(run_dir, "config.json"), asdict(config))
     # drop the rows of epochs whose checkpoint was not written (killed before the save)
     _train(config, built, run_dir, train, test, history[:done], done, fingerprint, out,
            show_progress, dict(saved=bool(done), resumed=True))
@@ -376,19 +308,10 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
                 history.append(dict(epoch=k, train=tl, test=dl, train_seconds=train_seconds,
                                     seconds=time.time() - start))
                 kill_point("evaluated", k)
-                _write_json(os.path.join(run_dir, "history.json"),
+                write_json(os.path.join(run_dir, "history.json"),
                             dict(corpus=fingerprint, epochs=history))
                 kill_point("history", k)
                 save_checkpoint(saver, sess, run_dir, k)
                 state["saved"] = True
         finally:
             writer.close()
-
-
-def find_runs(logdir):
-    """The run folders (those with a ``config.json``) directly inside ``logdir``, by name;
-    ``[]`` if ``logdir`` does not exist."""
-    if not os.path.isdir(logdir):
-        return []
-    return [os.path.join(logdir, d) for d in sorted(os.listdir(logdir))
-            if os.path.isfile(os.path.join(logdir, d, "config.json"))]
