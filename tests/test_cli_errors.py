@@ -376,3 +376,12 @@ def test_a_pipe_as_data_or_as_convert_output_is_refused_unread(run_dir, tmp_path
     one_line(capsys, "p.npz: not a regular file")
     assert main(["convert", str(pipe), str(y), str(tmp_path / "o.npz")]) == 2
     one_line(capsys, "p.npz: not a regular file")
+
+
+def test_a_run_folder_with_undecodable_bytes_is_refused_before_tensorflow(run_dir, tmp_path):
+    odd = os.path.join(os.fsencode(tmp_path), b"r\xff")
+    shutil.copytree(os.fsencode(run_dir), odd)
+    out = subprocess.run([sys.executable, "-c", CLI_NO_TF, b"evaluate", odd], capture_output=True,
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert out.stdout.decode().split() == ["no", "tensorflow", "2"], out
+    assert "the run folder must be UTF-8 text" in out.stderr.decode()

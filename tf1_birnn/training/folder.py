@@ -97,6 +97,7 @@ _HISTORY_KEYS = ("epoch", "train", "test", "seconds")
 def open_run(run_dir):
     """Read a run's ``(RunConfig, history)``; ``ValueError`` naming the file if it is not a
     run folder or a file in it is malformed."""
+    _utf8(run_dir, "the run folder")  # TensorFlow reads its checkpoints by UTF-8 path
     path = os.path.join(run_dir, "config.json")
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(errno.ENOENT, "no such run folder", run_dir)
