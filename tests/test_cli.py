@@ -32,6 +32,7 @@ def test_train_prints_the_tutorial_lines_and_the_tensorboard_command(trained, ca
     assert code == 0
     assert "(0, 'train:', " in out and "'test:', " in out
     assert f"tensorboard --logdir {os.path.join(logdir, 't2')}" in out  # this run, not all
+    assert "?smoothing=0" in out  # the raw curves, beside the printed losses
 
 
 @pytest.mark.slow

@@ -178,6 +178,8 @@ def run_train(args):
         return 1
     print(f"run saved in {run_dir}")
     print(f"view it with: tensorboard --logdir {run_dir}")
+    print("  then open http://localhost:6006/?smoothing=0#timeseries (each epoch's own loss; "
+          "TensorBoard smooths curves by default)")
     return 0
 
 
