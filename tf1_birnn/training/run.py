@@ -61,12 +61,15 @@ def _check_records(run_dir, checkpoints):
     newest = checkpoints[0]
     legacy = not newest.verified
     zero = legacy and any(f.startswith(f"{PREFIX}-0.") for f in os.listdir(run_dir))
-    if zero or (legacy and recorded != newest.epoch + 1) or recorded < newest.epoch + 1:
-        why = (f"{PREFIX}-0 has no manifest, so its checkpoints' manifests are missing"
-               if zero else f"{newest.name} holds {newest.epoch + 1} epochs"
-               + (" (read as a run made before manifests: it has none)" if legacy else ""))
-        raise CheckpointError(f"the records of run {run_dir!r} disagree: history.json records "
-                              f"{recorded} epochs but {why}; the run is left as it is")
+    if not zero and recorded == newest.epoch + 1 or not legacy and recorded > newest.epoch:
+        return  # (more rows than checkpoints: the epoch in progress, or a damaged one)
+    if zero:  # a run made before manifests numbered its checkpoints from 1
+        why = f"{PREFIX}-0 has no manifest, so its checkpoints' manifests are missing"
+    else:
+        why = f"{newest.name} holds {newest.epoch + 1} epochs" + (
+            " (read as a run made before manifests: it has none)" if legacy else "")
+    raise CheckpointError(f"the records of run {run_dir!r} disagree: history.json records "
+                          f"{recorded} epochs but {why}; the run is left as it is")
 
 
 def _physical_memory():
