@@ -82,6 +82,7 @@ def test_lstm_rows_count_four_gates():
     assert lstm - gru == 2 * 2 * 2 * 16 * 16  # two directions, x W_x and h W_h, one more gate
 
 
+@pytest.mark.slow
 def test_keras_peer_trains_and_predicts():
     from tf1_birnn.tools.bench_peers import keras_network, measure_keras
     model = keras_network(4)

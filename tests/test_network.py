@@ -297,9 +297,7 @@ def _bool_casts(graph):
             if n.op == "Cast" and n.attr["SrcT"].type == tf.bool.as_datatype_enum]
 
 
-@pytest.mark.parametrize("kw", [dict(cell="gru", cell_b="gru"),
-                                dict(cell="lstm", cell_b="lstm", fast=True),
-                                dict(cell="gru", cell_b="lstm", variable_length=True),
+@pytest.mark.parametrize("kw", [dict(cell="gru", cell_b="gru"),  # the quick start's network
                                 dict(cell="lstm", cell_b="gru", variable_length=True, fast=True)])
 def test_no_boolean_mask_is_cast_into_the_graph(sess, kw):
     """The padding masks come from integer arithmetic: on hosts with TensorFlow's oneDNN
