@@ -86,6 +86,7 @@ def test_epochs_done_counts_the_newest_checkpoint(tmp_path):
     assert epochs_done(tmp_path) == 3
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_other_sizes_is_refused_before_anything_is_restored(new_session,
                                                                             tmp_path):
     path = str(tmp_path / "model.ckpt-0")

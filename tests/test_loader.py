@@ -463,6 +463,7 @@ print("grew", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make, call", [
     (shared_reference_bomb, "loader.convert(sys.argv[1], sys.argv[1], sys.argv[1] + '.npz')"),
     (lambda p: int8_npz(p, 2 ** 26), "loader.load_npz(sys.argv[1])"),

@@ -71,6 +71,7 @@ def stale_lock(run_dir):
     (run_dir / "lock").write_text(f"{dead.pid}\n")  # as a SIGKILL leaves it
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trial", range(10))
 def test_eight_processes_taking_over_a_stale_lock_make_one_owner(tmp_path, trial):
     stale_lock(tmp_path)
@@ -79,6 +80,7 @@ def test_eight_processes_taking_over_a_stale_lock_make_one_owner(tmp_path, trial
     assert sorted(results) == ["got"] + ["refused"] * 7, lines
 
 
+@pytest.mark.slow
 def test_acquire_and_release_in_a_loop_never_makes_two_owners(tmp_path):
     stale_lock(tmp_path)
     lines = contend(tmp_path, 6, rounds=200)
@@ -87,6 +89,7 @@ def test_acquire_and_release_in_a_loop_never_makes_two_owners(tmp_path):
     assert not (tmp_path / "lock").exists()  # the last owner removed it
 
 
+@pytest.mark.slow
 def test_a_held_lock_names_its_owner_and_a_released_one_is_free(tmp_path):
     with hold_lock(tmp_path) as pid:
         assert (tmp_path / "lock").read_text() == f"{pid}\n"
