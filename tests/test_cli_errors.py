@@ -385,3 +385,9 @@ def test_a_run_folder_with_undecodable_bytes_is_refused_before_tensorflow(run_di
                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert out.stdout.decode().split() == ["no", "tensorflow", "2"], out
     assert "the run folder must be UTF-8 text" in out.stderr.decode()
+
+
+def test_main_puts_back_the_sigterm_handler_it_replaced(capsys):
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["bench", "--quick", "--variants", "avg"]) == 2  # a quick usage error
+    assert signal.getsignal(signal.SIGTERM) is before
