@@ -60,6 +60,9 @@ def test_recurrence_floor_arithmetic_and_the_auto_verdict(monkeypatch):
     floors = {3: {"sequential": 1e-3, "concurrent": 2e-3, "batch16": 4e-3}}
     assert bench_floor.train_floor_fps(floors, 3) == pytest.approx(500)  # 1 / (2 x 1 ms)
     assert bench_floor.epoch_floor(floors, 3, 1000, 1600) == pytest.approx(2.0 + 0.4)
+    assert bench_floor.epoch_floor(floors, 3, 1000, 1600, 1) == pytest.approx(2.0 + 1.6)
+    with pytest.raises(ValueError, match="batches of 1 and 16"):
+        bench_floor.epoch_floor(floors, 3, 1000, 1600, 8)
     monkeypatch.setattr(fast, "cache_bytes", lambda: 2 ** 30)  # a huge L3: 'auto' is concurrent
     line, = bench_floor.describe_floors(floors, 1024)
     assert "'auto' picks concurrent here (the sequential floor is 50% lower here)" in line

@@ -110,6 +110,10 @@ def train_floor_fps(floors, n_gates):
 
 def epoch_floor(floors, n_gates, train_frames, eval_frames, eval_batch=16):
     """Seconds of one epoch at the floor: training at batch 1 (two recurrences per frame),
-    evaluation in batches of ``eval_batch`` (one recurrence; floor measured at 16)."""
+    evaluation (one recurrence) one utterance at a time (``eval_batch=1``) or in batches of
+    16, the two batch sizes measured."""
     f = floors[n_gates]
-    return train_frames / train_floor_fps(floors, n_gates) + eval_frames * f["batch16"] / eval_batch
+    if eval_batch not in (1, 16):
+        raise ValueError(f"the floor is measured at evaluation batches of 1 and 16; got {eval_batch}")
+    per_eval_frame = min(f["sequential"], f["concurrent"]) if eval_batch == 1 else f["batch16"] / 16
+    return train_frames / train_floor_fps(floors, n_gates) + eval_frames * per_eval_frame
