@@ -129,10 +129,10 @@ def test_estimate_gives_a_number_at_every_size(size, models, tmp_path, capsys):
     epochs = SIZES[size]["epochs"]
     for model in models.split(","):
         line = out.split(f"== {model}:")[1].splitlines()[1]
-        assert re.search(rf"~\d+ s/epoch, ~\d+(\.\d)? (min|h) for {epochs} epochs on this "
+        assert re.search(rf"~\d+ s/epoch, ~\d+(\.\d)? (s|min|h) for {epochs} epochs on this "
                          r"machine", line), line
     assert "not measured by this project" in out
-    assert re.search(r"estimated time for what is left: ~\S+ (min|h) on this machine", out)
+    assert re.search(r"estimated time for what is left: ~\S+ (s|min|h) on this machine", out)
     assert "measured here: one warm-up" in out  # the assumptions, in one line
     if size == "full":
         assert "blog's own 2017 GPU" in out

@@ -2,16 +2,16 @@
 
 ``tf1-birnn reproduce --estimate`` calls ``measure`` once per model: it builds the model's
 network at the size asked for, runs one warm-up Adam step and one warm-up evaluation (the
-first runs of a graph also optimize it), then times ``steps`` more Adam steps and one
-evaluation of the same utterances, and scales the seconds per frame to a whole epoch:
+first runs of a graph also optimize it), then times ``steps`` more Adam steps (one utterance
+each) and three evaluations of the utterances in one batch, and scales the median seconds
+per frame to a whole epoch:
 
     epoch ≈ train frames × (training s/frame) + evaluated frames × (evaluation s/frame)
 
 where an epoch trains on the training split one utterance per step and evaluates the
 training and test splits (``tf1_birnn.training.loop``). Not counted: building the graph,
 the checkpoint and TensorBoard summaries of each epoch; other jobs on the same cores slow
-an epoch down, and so does a sample of utterances shorter than the corpus's average (the
-measured utterances are picked near the median length).
+an epoch down. The measured utterances are those nearest the median length.
 """
 import platform
 import time
@@ -21,9 +21,10 @@ import numpy as np
 
 __all__ = ["EpochEstimate", "measure", "ASSUMPTIONS", "host"]
 
-ASSUMPTIONS = ("measured here: one warm-up, then a few Adam steps and one evaluation of each "
-               "model at its size, scaled to the epoch's frames; graph building, checkpoints "
-               "and summaries not counted, other jobs on these cores slow it")
+ASSUMPTIONS = ("measured here: one warm-up, then a few Adam steps and evaluations of each "
+               "model at its size, the median seconds per frame scaled to the epoch's frames; "
+               "graph building, checkpoints and summaries not counted, other jobs on these "
+               "cores slow it")
 
 
 @dataclass
@@ -41,7 +42,7 @@ def _median_sample(pairs, k):
     return [pairs[i] for i in order[:max(1, min(k, len(pairs)))]]
 
 
-def measure(config, train, test, steps=3):
+def measure(config, train, test, steps=5):
     """Measure ``config``'s network on this machine; return an ``EpochEstimate``.
 
     ``train``, ``test``: ``[(x, y), ...]`` as ``data_prer`` makes them (``x``
@@ -54,7 +55,7 @@ def measure(config, train, test, steps=3):
     rng = np.random.default_rng(0)
     _, sess, net, _ = build_session(config)
     with sess:
-        def timed(fn, pairs):
+        def seconds_per_frame(fn, pairs):
             start = time.perf_counter()
             fn(pairs)
             return (time.perf_counter() - start) / sum(len(y) for _, y in pairs)
@@ -63,13 +64,15 @@ def measure(config, train, test, steps=3):
             train_epoch(sess, net, pairs, rng, batch_size=config.batch_size,
                         keep_rate=config.keep_rate, show_progress=False)
 
-        def evaluation(pairs):
+        def evaluation(pairs):  # in one padded batch, as an epoch evaluates (batches of 16)
             evaluate(sess, net, pairs)
 
         adam(sample[:1])  # warm-up: the first runs also optimize the graph
-        evaluation(sample[:1])
-        train_rate = timed(adam, sample[1:] or sample)
-        eval_rate = timed(evaluation, sample)
+        evaluation(sample)
+        # medians: a burst of other work then moves one measurement, not the estimate
+        train_rate = float(np.median([seconds_per_frame(adam, [pair])
+                                      for pair in sample[1:] or sample]))
+        eval_rate = float(np.median([seconds_per_frame(evaluation, sample) for _ in range(3)]))
     train_frames = sum(len(y) for _, y in train)
     eval_frames = train_frames + sum(len(y) for _, y in test)  # evaluate(train) + (test)
     return EpochEstimate(train_rate, eval_rate,

@@ -87,6 +87,8 @@ def _gpu_reference(model, config):
 
 
 def _hours(seconds):
+    if seconds < 90:
+        return f"{seconds:.0f} s"
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
