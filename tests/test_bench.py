@@ -49,6 +49,35 @@ def test_epoch_table_shares_and_bound(capsys):
     bound = (30153 * flops + 39473 * flops / 3) / 400e9
     assert f"matmul bound {bound:.1f} s" in out
     assert f"{12.5 / bound:.1f}x the bound" in out
+    print_epochs({"fast": row}, 2, 30153, 39473, 400.0, lambda v: flops, [], lambda v: 5.0)
+    out = capsys.readouterr().out
+    assert "recurrence floor 5.0 s" in out and "2.5x the floor" in out
+
+
+def test_recurrence_floor_arithmetic_and_the_auto_verdict(monkeypatch):
+    from tf1_birnn.core import fast
+    from tf1_birnn.tools import bench_floor
+    floors = {3: {"sequential": 1e-3, "concurrent": 2e-3, "batch16": 4e-3}}
+    assert bench_floor.train_floor_fps(floors, 3) == pytest.approx(500)  # 1 / (2 x 1 ms)
+    assert bench_floor.epoch_floor(floors, 3, 1000, 1600) == pytest.approx(2.0 + 0.4)
+    assert bench_floor.epoch_floor(floors, 3, 1000, 1600, 1) == pytest.approx(2.0 + 1.6)
+    with pytest.raises(ValueError, match="batches of 1 and 16"):
+        bench_floor.epoch_floor(floors, 3, 1000, 1600, 8)
+    monkeypatch.setattr(fast, "cache_bytes", lambda: 2 ** 30)  # a huge L3: 'auto' is concurrent
+    line, = bench_floor.describe_floors(floors, 1024)
+    assert "'auto' picks concurrent here (the sequential floor is 50% lower here)" in line
+    assert "500 frames/s" in line
+    monkeypatch.setattr(fast, "cache_bytes", lambda: 2 ** 20)
+    assert "'auto' picks sequential here (agrees with the floors)" in \
+        bench_floor.describe_floors(floors, 1024)[0]
+
+
+@pytest.mark.parametrize("mode", ["sequential", "concurrent", "shared"])
+def test_recurrence_floor_runs_in_every_mode(mode):
+    from tf1_birnn.tools.bench_floor import recurrence_floor
+    assert recurrence_floor(8, 3, batch=2, steps=5, repeats=1, mode=mode) > 0
+    with pytest.raises(ValueError, match="mode must be one of"):
+        recurrence_floor(8, mode="both")
 
 
 def test_lstm_rows_count_four_gates():
@@ -56,6 +85,7 @@ def test_lstm_rows_count_four_gates():
     assert lstm - gru == 2 * 2 * 2 * 16 * 16  # two directions, x W_x and h W_h, one more gate
 
 
+@pytest.mark.slow
 def test_keras_peer_trains_and_predicts():
     from tf1_birnn.tools.bench_peers import keras_network, measure_keras
     model = keras_network(4)
@@ -80,6 +110,7 @@ def test_unfused_bench_cell_equals_gru_cell(sess, randomize, rng):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_bench_quick_prints_table(capsys):
     status = main(["bench", "--quick", "--num-units", "8", "--steps", "6",
                    "--batch-sizes", "2", "--repeats", "1", "--variants", "unfused,fast"])
@@ -101,6 +132,9 @@ def test_bench_loop_rows(capsys):
     assert "| fast-sequential | 1 |" in out and "| fast-lstm-shared | 1 |" in out
     assert ("loops: fast (batch 1) concurrent, fast-sequential (batch 1) sequential, "
             "fast-lstm-shared (batch 1) shared") in out
+    assert "recurrence floor, GRU" in out and "recurrence floor, LSTM" in out
+    row = next(line for line in out.splitlines() if line.startswith("| fast | 1 |"))
+    assert float(row.split("|")[9]) > 0  # train x floor
 
 
 def test_bench_rejects_unknown_variant(capsys):

@@ -5,6 +5,8 @@ The old names are those the graph of commit 3e72698 gave (printed from that code
 cell's variables were ``<scope>/Variable``, ``<scope>/Variable_1``, ... in creation order
 (gate by gate, ``Wx``, ``Wh``, ``b``), e.g. ``rnn0/fw/Variable_8`` for a GRU's last bias.
 """
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -46,6 +48,7 @@ def test_legacy_names_match_the_old_graph(new_session):
         assert "rnn0/fw/Variable_8" in mapping and "rnn0/bw/Variable_11/Adam_1" in mapping
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_old_names_restores(new_session, tmp_path):
     path = str(tmp_path / "model.ckpt-1")
     with new_session() as sess:  # write a checkpoint as the old code named its variables
@@ -62,6 +65,7 @@ def test_a_checkpoint_of_old_names_restores(new_session, tmp_path):
             np.testing.assert_array_equal(sess.run(v), values[v.op.name])
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_network_is_refused(new_session, tmp_path):
     path = str(tmp_path / "model.ckpt-0")
     with new_session() as sess:
@@ -70,7 +74,7 @@ def test_a_checkpoint_of_another_network_is_refused(new_session, tmp_path):
         tf.compat.v1.train.Saver().save(sess, path, write_meta_graph=False)
     with new_session() as sess:
         build_network("birnn", **SETTINGS)
-        with pytest.raises(CheckpointError, match="model.ckpt-0: cannot be restored"):
+        with pytest.raises(CheckpointError, match="model.ckpt-0: does not fit this network"):
             restore(tf.compat.v1.train.Saver(), sess, path)
 
 
@@ -80,3 +84,39 @@ def test_epochs_done_counts_the_newest_checkpoint(tmp_path):
         (tmp_path / f"model.ckpt-{n}.index").write_bytes(b"")
         (tmp_path / f"model.ckpt-{n}.manifest.json").write_text("{}")
     assert epochs_done(tmp_path) == 3
+
+
+@pytest.mark.slow
+def test_a_checkpoint_of_other_sizes_is_refused_before_anything_is_restored(new_session,
+                                                                            tmp_path):
+    path = str(tmp_path / "model.ckpt-0")
+    with new_session() as sess:
+        net = build_network("birnn", **dict(SETTINGS, num_units=2 * SETTINGS["num_units"]))
+        _trained_values(sess, net)
+        tf.compat.v1.train.Saver().save(sess, path, write_meta_graph=False)
+    with new_session() as sess:
+        build_network("birnn", **SETTINGS)
+        sess.run(tf.compat.v1.global_variables_initializer())
+        before = {v.op.name: sess.run(v) for v in tf.compat.v1.global_variables()}
+        with pytest.raises(CheckpointError, match=r"model.ckpt-0: does not fit this network "
+                                                  r"\(.* is \[\d+, \d+\] there, \[\d+, \d+\] here\)"):
+            restore(tf.compat.v1.train.Saver(), sess, path)
+        for v in tf.compat.v1.global_variables():  # untouched
+            np.testing.assert_array_equal(sess.run(v), before[v.op.name])
+
+
+def test_set_aside_never_overwrites_an_earlier_damaged_copy(tmp_path):
+    from tf1_birnn.training.checkpoints import Checkpoint, set_aside
+    for round_ in range(3):  # the same epoch damaged three times
+        for suffix in ("index", "data-00000-of-00001", "manifest.json"):
+            (tmp_path / f"model.ckpt-2.{suffix}").write_text(f"round {round_}")
+        names = set_aside(str(tmp_path), [Checkpoint(str(tmp_path / "model.ckpt-2"), 2, 2,
+                                                     True)])
+        assert names == ["model.ckpt-2" + (f"~{round_}" if round_ else "")]
+    aside = tmp_path / "damaged"
+    assert sorted(os.listdir(aside)) == sorted(
+        f"{stem}.{suffix}" for stem in ("model.ckpt-2", "model.ckpt-2~1", "model.ckpt-2~2")
+        for suffix in ("index", "data-00000-of-00001", "manifest.json"))
+    assert (aside / "model.ckpt-2.index").read_text() == "round 0"
+    assert (aside / "model.ckpt-2~2.index").read_text() == "round 2"
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("model.ckpt")]

@@ -31,7 +31,8 @@ def test_train_prints_the_tutorial_lines_and_the_tensorboard_command(trained, ca
     out = capsys.readouterr().out
     assert code == 0
     assert "(0, 'train:', " in out and "'test:', " in out
-    assert f"tensorboard --logdir {logdir}" in out
+    assert f"tensorboard --logdir {os.path.join(logdir, 't2')}" in out  # this run, not all
+    assert "?smoothing=0" in out  # the raw curves, beside the printed losses
 
 
 @pytest.mark.slow
@@ -48,6 +49,33 @@ def test_evaluate_and_predict(trained, capsys, tmp_path):
     # a second predict would overwrite: refused
     assert main(["predict", run_dir, "--utterance", "1", "--out", out_dir]) == 2
     assert "exists" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_predict_says_what_its_picture_shows(trained, capsys, tmp_path, monkeypatch):
+    from tf1_birnn.training import plot
+    _, _, run_dir = trained
+    drawn = {}
+    real_png = plot.trajectory_png
+
+    def spy(real, pred, **kwargs):
+        drawn.update(kwargs, real=real, pred=pred)
+        return real_png(real, pred, **kwargs)
+    monkeypatch.setattr(plot, "trajectory_png", spy)
+    out_dir = str(tmp_path / "pred")
+    assert main(["predict", run_dir, "--utterance", "3", "--out", out_dir,
+                 "--channels", "5,17"]) == 0
+    out = capsys.readouterr().out
+    mse = float(np.mean((drawn["pred"] - drawn["real"]) ** 2))
+    assert drawn["channels"] == (5, 17)
+    title = drawn["title"]
+    assert os.path.basename(run_dir) in title and "utterance 3" in title
+    assert f"MSE {mse:.4f}" in title and f"MSE {mse:.4f}" in out
+    assert "standardized" in drawn["units"]
+    assert "channels 5 (sensor 3 y), 17 (ΔΔ sensor 1 y) of 24" in out
+    assert main(["predict", run_dir, "--utterance", "3", "--out", out_dir + "2",
+                 "--channels", "2,24"]) == 2
+    assert "--channels must be in 0..23" in capsys.readouterr().err
 
 
 @pytest.mark.slow

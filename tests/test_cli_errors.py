@@ -1,5 +1,6 @@
 """The command line on OS errors, malformed files and interrupts: one line, no debris."""
 import errno
+import json
 import os
 import shutil
 import signal
@@ -10,7 +11,10 @@ import numpy as np
 import pytest
 
 from tf1_birnn.tools.cli import main
-from tiny import tiny_corpus, tiny_npz
+from tiny import hold_lock, tiny_corpus, tiny_npz
+
+
+pytestmark = pytest.mark.slow  # the commands train, restore or start processes
 
 
 def one_line(capsys, *expected):
@@ -108,7 +112,7 @@ def test_convert_force_and_no_partial_output(tmp_path, capsys, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "new.npz"))
 
-    monkeypatch.setattr(loader.npy_format, "write_array", full)
+    monkeypatch.setattr(loader, "_write_concatenated", full)
     assert main(argv + [str(tmp_path / "new.npz")]) == 2
     one_line(capsys, "new.npz: disk full")
     assert sorted(os.listdir(tmp_path)) == ["X.npy", "Y.npy", "out.npz"]
@@ -166,11 +170,11 @@ def test_divergence_tells_the_truth_about_checkpoints(tmp_path, data, capsys):
 def test_a_locked_run(run_dir, tmp_path, capsys):
     copy = tmp_path / "logs" / "r"
     shutil.copytree(run_dir, copy)
-    (copy / "lock").write_text(f"{os.getppid()}\n")  # our parent: alive
     capsys.readouterr()
-    assert main(["train", "--resume", "--logdir", str(tmp_path / "logs"), "--run-name", "r",
-                 "--epochs", "3", "--no-progress"]) == 2
-    one_line(capsys, f"in use by process {os.getppid()}")
+    with hold_lock(copy) as pid:
+        assert main(["train", "--resume", "--logdir", str(tmp_path / "logs"), "--run-name", "r",
+                     "--epochs", "3", "--no-progress"]) == 2
+    one_line(capsys, f"in use by process {pid}")
 
 
 def _imports_tensorflow_eagerly():
@@ -215,3 +219,175 @@ def test_tensorflow_out_of_memory_is_one_line(tmp_path, data, capsys, monkeypatc
     assert main(train_args(data, tmp_path / "logs", "oom")) == 2
     one_line(capsys, "error: out of memory: TensorFlow could not allocate",
              "shape[2347,1,4096]", "--resume continues it")
+
+
+# ---- SIGTERM is Ctrl-C --------------------------------------------------------------------
+
+def cli(args, **env):
+    """``python -m tf1_birnn args`` in a child; its CompletedProcess."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1", **env)
+    return subprocess.run([sys.executable, "-m", "tf1_birnn", *args], capture_output=True,
+                          text=True, env=env)
+
+
+@pytest.mark.slow
+def test_sigterm_in_a_new_runs_first_epoch_leaves_no_folder(tmp_path, data):
+    logdir = tmp_path / "logs"
+    out = cli(train_args(data, logdir, "t", "--epochs", "3"),
+              TF1_BIRNN_TEST_KILL_AT="evaluated:0:TERM")  # SIGTERM before epoch 0 is saved
+    assert out.returncode == 143 and out.stderr.strip() == "tf1-birnn train: terminated", out
+    assert not (logdir / "t").exists()
+    assert cli(train_args(data, logdir, "t")).returncode == 0  # the name is free
+
+
+@pytest.mark.slow
+def test_sigterm_later_leaves_a_run_that_resumes(tmp_path, data):
+    logdir = tmp_path / "logs"
+    args = train_args(data, logdir, "t", "--epochs", "400")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "tf1_birnn", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stdout:  # epoch 1's line is printed after epoch 0's checkpoint counts
+        if line.startswith("(1, 'train:'"):
+            break
+    proc.send_signal(signal.SIGTERM)  # from outside, as kill, Docker and Slurm send it
+    _, err = proc.communicate()
+    assert proc.returncode == 143 and err.strip() == "tf1-birnn train: terminated", err
+    resumed = cli(["train", "--resume", "--logdir", str(logdir), "--run-name", "t",
+                   "--epochs", "5", "--no-progress"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stdout
+    assert [h["epoch"] for h in json.loads((logdir / "t" / "history.json").read_text())[
+        "epochs"]] == [0, 1, 2, 3, 4]
+
+
+# ---- no command overwrites its inputs or reports a result over nothing ---------------------
+
+def original_files(folder, n=3):
+    X, Y = tiny_corpus(n=n)
+    for name, arrays in (("X.npy", X), ("Y.npy", Y)):
+        obj = np.empty(len(arrays), dtype=object)
+        obj[:] = arrays
+        np.save(folder / name, obj, allow_pickle=True)
+    return folder / "X.npy", folder / "Y.npy"
+
+
+def test_convert_never_writes_over_its_own_input(tmp_path, capsys):
+    x, y = original_files(tmp_path)
+    before = x.read_bytes()
+    (tmp_path / "sub").mkdir()
+    os.link(y, tmp_path / "hard.npy")
+    os.symlink(x, tmp_path / "soft.npy")
+    for out, source in ((x, x), (tmp_path / "sub" / ".." / "Y.npy", y),
+                        (tmp_path / "hard.npy", y), (tmp_path / "soft.npy", x)):
+        assert main(["convert", "--force", str(x), str(y), str(out)]) == 2
+        one_line(capsys, f"{out}: is also an input of convert ({source})")
+    assert x.read_bytes() == before and sorted(os.listdir(tmp_path)) == [
+        "X.npy", "Y.npy", "hard.npy", "soft.npy", "sub"]
+
+
+def test_convert_to_a_directory_says_so_without_internal_names(tmp_path, capsys):
+    x, y = original_files(tmp_path)
+    (tmp_path / "adir.npy").mkdir()
+    assert main(["convert", "--force", str(x), str(y), str(tmp_path / "adir.npy")]) == 2
+    line = one_line(capsys, "adir.npy: is a directory")
+    assert ".tmp" not in line
+    assert main(["convert", str(tmp_path / "adir.npy"), str(y), str(tmp_path / "o.npz")]) == 2
+    one_line(capsys, "adir.npy: is a directory")
+
+
+def test_a_pickled_utterance_of_another_type_names_its_dtype_not_our_class(tmp_path, capsys):
+    obj = np.empty(1, dtype=object)
+    obj[0] = np.zeros((3, 39), np.complex64)
+    np.save(tmp_path / "X.npy", obj, allow_pickle=True)
+    (tmp_path / "good").mkdir()
+    x, y = tmp_path / "X.npy", original_files(tmp_path / "good", n=1)[1]
+    assert main(["convert", str(x), str(y), str(tmp_path / "o.npz")]) == 2
+    line = one_line(capsys, "X.npy: utterance 0 is not a numeric array (dtype complex64)")
+    assert "_CheckedArray" not in line
+
+
+def test_evaluate_on_a_corpus_with_no_test_utterance_fails(run_dir, tmp_path, capsys):
+    two = tiny_npz(tmp_path / "two.npz", n=2)
+    capsys.readouterr()
+    assert main(["evaluate", run_dir, "--data", two]) == 2
+    one_line(capsys, "tf1-birnn evaluate: error: the corpus has 2 utterance(s)",
+             "2 train and 0 test utterances")
+
+
+def test_bench_with_every_row_failed_fails(capsys, monkeypatch):
+    from tf1_birnn.tools import bench
+    monkeypatch.setattr(bench, "_spawn", lambda config, timeout: "failed (exit 1): no memory")
+    assert main(["bench", "--quick", "--num-units", "8", "--steps", "6", "--batch-sizes", "2",
+                 "--repeats", "1", "--variants", "unfused,fast"]) == 2
+    one_line(capsys, "tf1-birnn bench: error: no row could be measured: unfused at batch 2: "
+             "failed (exit 1): no memory; fast at batch 2")
+
+
+CLI_NO_TF = ("import sys\nfrom tf1_birnn.tools.cli import main\nrc = main(sys.argv[1:])\n"
+             "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow', rc)")
+
+
+@pytest.mark.parametrize("flag, value", [("--run-name", b"r\xff\xfe"),
+                                         ("--run-name", b"a/b"),
+                                         ("--logdir", b"logs\xff")])
+def test_a_run_name_is_checked_with_its_encoding_before_tensorflow_loads(tmp_path, data, flag,
+                                                                         value):
+    args = [b"train", b"--data", os.fsencode(data), b"--no-progress", flag.encode(), value]
+    if flag == "--logdir":
+        args += [b"--run-name", b"r"]
+    out = subprocess.run([sys.executable, "-c", CLI_NO_TF, *args], capture_output=True,
+                         cwd=tmp_path, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert out.stdout.decode().split() == ["no", "tensorflow", "2"], out
+    err = out.stderr.decode().strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert ("must be UTF-8 text" if b"\xff" in value else "plain folder name") in err
+    assert os.listdir(tmp_path) == ["tiny.npz"]
+
+
+def test_out_of_memory_advice_fits_the_command(run_dir, tmp_path, capsys, monkeypatch):
+    from tf1_birnn.data import loader
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+    monkeypatch.setattr(loader, "load_npz", no_memory)
+    data = tiny_npz(tmp_path / "t.npz", n=6)
+    capsys.readouterr()
+    assert main(["evaluate", run_dir, "--data", data]) == 2
+    line = one_line(capsys, "tf1-birnn evaluate: error: out of memory")
+    assert "--num-units" not in line
+
+
+def test_a_directory_given_as_data_is_named_a_directory(run_dir, tmp_path, capsys):
+    (tmp_path / "d.npz").mkdir()
+    capsys.readouterr()
+    assert main(["evaluate", run_dir, "--data", str(tmp_path / "d.npz")]) == 2
+    one_line(capsys, "d.npz: is a directory, not a file")
+
+
+def test_a_pipe_as_data_or_as_convert_output_is_refused_unread(run_dir, tmp_path, capsys):
+    pipe = tmp_path / "p.npz"
+    os.mkfifo(pipe)  # opening it to read would wait for ever
+    x, y = original_files(tmp_path)
+    capsys.readouterr()
+    assert main(["evaluate", run_dir, "--data", str(pipe)]) == 2
+    one_line(capsys, "p.npz: not a regular file")
+    assert main(["convert", "--force", str(x), str(y), str(pipe)]) == 2
+    one_line(capsys, "p.npz: not a regular file")
+    assert main(["convert", str(pipe), str(y), str(tmp_path / "o.npz")]) == 2
+    one_line(capsys, "p.npz: not a regular file")
+
+
+def test_a_run_folder_with_undecodable_bytes_is_refused_before_tensorflow(run_dir, tmp_path):
+    odd = os.path.join(os.fsencode(tmp_path), b"r\xff")
+    shutil.copytree(os.fsencode(run_dir), odd)
+    out = subprocess.run([sys.executable, "-c", CLI_NO_TF, b"evaluate", odd], capture_output=True,
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert out.stdout.decode().split() == ["no", "tensorflow", "2"], out
+    assert "the run folder must be UTF-8 text" in out.stderr.decode()
+
+
+def test_main_puts_back_the_sigterm_handler_it_replaced(capsys):
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["bench", "--quick", "--variants", "avg"]) == 2  # a quick usage error
+    assert signal.getsignal(signal.SIGTERM) is before

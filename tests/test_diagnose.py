@@ -1,6 +1,7 @@
 """Dead ReLU units: their share per layer (against NumPy) and the warning, forced with a huge
 negative bias."""
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tf1_birnn.core.network import build_network
@@ -40,6 +41,7 @@ def test_a_network_without_relu_layers_has_no_shares(sess):
     assert dead_relu_warning({}) is None
 
 
+@pytest.mark.slow
 def test_training_warns_once_about_a_dead_network(tmp_path, monkeypatch):
     from tf1_birnn.core import network
     from tf1_birnn.core.initializers import bias_init

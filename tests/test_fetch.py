@@ -170,6 +170,22 @@ def test_an_unreachable_server_says_how_to_get_the_files(corpus, tmp_path):
     assert "\n" not in message and os.listdir(tmp_path) == []
 
 
+def test_a_failed_fetch_removes_the_folders_it_created(corpus, tmp_path):
+    """An offline first fetch leaves no empty data folder (e.g. ~/.cache/tf1_birnn) behind;
+    a folder that existed before, or that holds a verified file, stays."""
+    _, _, files = corpus
+    dest = tmp_path / "cache" / "tf1_birnn"
+    with pytest.raises(NetworkError):
+        fetch_data(dest, f"http://127.0.0.1:{closed_port()}/rnn", expected=ids_of(files),
+                   show_progress=False)
+    assert os.listdir(tmp_path) == []
+    dest.mkdir(parents=True)
+    with pytest.raises(NetworkError):
+        fetch_data(dest, f"http://127.0.0.1:{closed_port()}/rnn", expected=ids_of(files),
+                   show_progress=False)
+    assert dest.is_dir()
+
+
 def test_existing_files_same_skipped_different_refused(corpus, tmp_path, capsys):
     _, _, files = corpus
     (tmp_path / "X.npy").write_bytes(files["X.npy"])  # the same file: skipped
@@ -225,6 +241,7 @@ def test_default_data_dir(monkeypatch, tmp_path):
     assert fetch.default_data_dir() == str(tmp_path / ".cache" / "tf1_birnn")
 
 
+@pytest.mark.slow
 def test_cli_fetch_then_data_original(corpus, tmp_path, monkeypatch, capsys):
     X, Y, files = corpus
     monkeypatch.setenv("TF1_BIRNN_DATA", str(tmp_path / "data"))
@@ -261,3 +278,74 @@ def test_cli_errors_are_one_line(corpus, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "X.npy" in err and blob_id(files["X.npy"]) in err
     assert len(err.strip().splitlines()) == 1
+
+
+class _Endless(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with a body that never ends (and, if ``announce``, a Content-Length
+    that says so)."""
+    announce = None
+
+    def do_GET(self):
+        self.send_response(200)
+        if self.announce:
+            self.send_header("Content-Length", str(self.announce))
+        self.end_headers()
+        block = b"\0" * 65536
+        try:
+            while True:
+                self.wfile.write(block)
+        except OSError:  # the client hung up
+            pass
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def endless(announce=None):
+    handler = type("Handler", (_Endless,), {"announce": announce})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/rnn"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("announce", [None, 10 ** 15])
+def test_an_endless_download_stops_at_the_size_a_file_can_have(corpus, tmp_path, monkeypatch,
+                                                                announce):
+    _, _, files = corpus
+    monkeypatch.setenv("TF1_BIRNN_MAX_CORPUS_BYTES", str(2 ** 20))  # test files: the limit
+    with endless(announce) as url:
+        with pytest.raises(FetchError) as info:
+            fetch_data(tmp_path, url, ids_of(files), show_progress=False, out=lambda *_: None)
+    text = str(info.value)
+    if announce:
+        assert "X.npy: " in text and "announces 1,000,000,000,000,000 bytes, more than the " \
+            "1,048,576 this file can have" in text
+    else:
+        assert "X.npy: the download from " in text and "passed 1,048,576 bytes" in text
+    assert "Y.npy: " in text  # both refused, each on its own
+    assert leftovers(tmp_path) == [] and sorted(os.listdir(tmp_path)) == []
+
+
+def test_the_tutorials_files_stop_near_their_known_sizes(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_fetch_file(url, path, blob, show_progress, max_size):
+        seen[os.path.basename(path)] = max_size
+        raise FetchError("stop here")
+    monkeypatch.setattr(fetch, "fetch_file", fake_fetch_file)
+    with pytest.raises(FetchError):
+        fetch_data(tmp_path, "http://127.0.0.1:9/rnn", show_progress=False)
+    assert seen == {name: size + fetch._SLACK for name, size in fetch.EXPECTED_SIZES.items()}
+    assert fetch.EXPECTED_SIZES["Y.npy"] == 3_793_010
+    reference = shared_reference_dir() / "original_Y.npy"
+    if reference.exists():
+        assert reference.stat().st_size == fetch.EXPECTED_SIZES["Y.npy"]

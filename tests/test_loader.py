@@ -293,8 +293,8 @@ def test_npz_deflate_bomb_is_refused_before_inflating(tmp_path):
     zeros = np.zeros((40000, 39), np.float32)  # 6 MB of zeros deflate to a few kB
     write_npz_members(path, good_members(**{"X.npy": npy_bytes(zeros)}), zipfile.ZIP_DEFLATED)
     assert path.stat().st_size < 100_000
-    with pytest.raises(DataError, match=r"bomb.npz: its members inflate to \d+ bytes, beyond the "
-                                        r"1000000-byte limit"):
+    with pytest.raises(DataError, match=r"bomb.npz: its members, inflated, would take 6.0 MiB in "
+                                        r"memory; the limit of a corpus is 1,000,000 bytes"):
         load_npz(path, max_bytes=1_000_000)
 
 
@@ -334,14 +334,14 @@ def test_save_npz_leaves_no_partial_file(tmp_path, monkeypatch):
     path = tmp_path / "out.npz"
     save_npz(path, X, Y)
     before = path.read_bytes()
-    real = loader.npy_format.write_array
+    real = loader._write_concatenated
 
-    def full(member, array, **kwargs):  # the disk fills up in the middle of the file
-        if array.shape[1:] == (24,):
+    def full(member, parts, dim):  # the disk fills up in the middle of the file
+        if dim == 24:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(member, array, **kwargs)
+        return real(member, parts, dim)
 
-    monkeypatch.setattr(loader.npy_format, "write_array", full)
+    monkeypatch.setattr(loader, "_write_concatenated", full)
     for target, overwrite in ((tmp_path / "new.npz", False), (path, True)):
         with pytest.raises(OSError, match="No space"):
             save_npz(target, X[:1], Y[:1], overwrite=overwrite)
@@ -366,3 +366,124 @@ def test_corpus_fingerprint():
     X[2][6, 38] += 1e-3
     assert corpus_fingerprint(X, Y) != same
     assert corpus_fingerprint(X[:2], Y[:2]) != corpus_fingerprint(X, Y)
+
+
+# ---- memory bombs: each refused by what it would allocate, before allocating it ----------
+
+def shared_reference_bomb(path, entries=20_000):
+    """A 3.9 MB object-array pickle whose ``entries`` utterances all reference one 3.9 MB
+    uint8 array: each use would become its own float32 copy (~312 GB in all)."""
+    shared = np.ones((100_000, 39), np.uint8)
+    obj = np.empty(entries, dtype=object)
+    obj[:] = [shared] * entries
+    np.save(path, obj, allow_pickle=True)  # the pickle memoizes: one copy in the file
+    assert os.path.getsize(path) < 4_100_000
+
+
+def int8_npz(path, limit):
+    """A deflated ``.npz`` of int8 X/Y whose stored members stay under ``limit`` but whose
+    float32 copies take four times as much."""
+    import zipfile
+    rows = int(0.9 * limit) // (39 + 24) // 100 * 100
+    members = {"X.npy": npy_bytes(np.ones((rows, 39), np.int8)),
+               "Y.npy": npy_bytes(np.ones((rows, 24), np.int8)),
+               "lengths.npy": npy_bytes(np.full(rows // 100, 100, np.int64))}
+    write_npz_members(path, members, zipfile.ZIP_DEFLATED)
+
+
+def zero_lengths_npz(path, n=10 ** 8):
+    """A deflated ``.npz`` whose ``lengths`` holds ``n`` zeros (800 MB inflated, 3.5 MB
+    stored), streamed so that the test never holds them."""
+    import zipfile
+    X, Y = tiny_corpus(n=1, lengths=[4])
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("X.npy", npy_bytes(X[0]))
+        zf.writestr("Y.npy", npy_bytes(Y[0]))
+        with zf.open("lengths.npy", "w", force_zip64=True) as f:
+            npy_format.write_array_header_1_0(f, {"descr": "<i8", "fortran_order": False,
+                                                  "shape": (n,)})
+            block = np.zeros(10 ** 6, np.int64).tobytes()
+            for _ in range(n // 10 ** 6):
+                f.write(block)
+
+
+def test_shared_references_in_a_pickle_count_once_per_use(tmp_path):
+    path = tmp_path / "Xbomb.npy"
+    shared_reference_bomb(path)
+    with pytest.raises(DataError, match=r"Xbomb.npy: its utterances would take 290\.\d\d GiB "
+                                        r"in memory; the limit of a corpus is 1\.00 GiB \(set "
+                                        r"TF1_BIRNN_MAX_CORPUS_BYTES to raise it\)"):
+        convert(path, path, tmp_path / "o.npz")
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_an_int8_npz_is_counted_as_its_float32_copies(tmp_path):
+    path = tmp_path / "int8.npz"
+    int8_npz(path, limit=8 * 2 ** 20)
+    assert path.stat().st_size < 200_000
+    with pytest.raises(DataError, match=r"int8.npz: its corpus would take 3\d\.\d MiB in memory; "
+                                        r"the limit of a corpus is 8\.0 MiB"):
+        load_npz(path, max_bytes=8 * 2 ** 20)
+    load_npz(path, max_bytes=64 * 2 ** 20)  # a raised limit lets it in (it is a valid corpus)
+
+
+def test_lengths_of_a_hundred_million_zeros_are_refused_unread(tmp_path):
+    path = tmp_path / "zeros.npz"
+    zero_lengths_npz(path)
+    assert path.stat().st_size < 5_000_000
+    with pytest.raises(DataError, match=r"zeros.npz: its corpus would take 48\.\d\d GiB"):
+        load_npz(path)
+    zero_lengths_npz(path, n=10 ** 6)  # within the limit: refused for what the lengths say
+    with pytest.raises(DataError, match=r"zeros.npz: utterance 0: 'lengths' gives it 0 frames"):
+        load_npz(path)
+
+
+def test_the_limit_is_one_setting_the_user_can_raise(tmp_path, monkeypatch):
+    from tf1_birnn.data import limits
+    path = tmp_path / "Xbomb.npy"
+    shared_reference_bomb(path, entries=30)  # 30 uses of 3.9 MB: 470 MB as float32
+    monkeypatch.setenv(limits.ENV, str(400 * 2 ** 20))
+    with pytest.raises(DataError, match=r"the limit of a corpus is 400\.0 MiB"):
+        read_object_npy(path)
+    monkeypatch.setenv(limits.ENV, "lots")
+    with pytest.raises(ValueError, match="TF1_BIRNN_MAX_CORPUS_BYTES must be a positive number "
+                                         "of bytes; got 'lots'"):
+        read_object_npy(path)
+
+
+BOMB_CHILD = """
+import resource, sys
+from tf1_birnn.data import loader
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+try:
+    {call}
+except loader.DataError as e:
+    print("refused:", e)
+print("grew", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make, call", [
+    (shared_reference_bomb, "loader.convert(sys.argv[1], sys.argv[1], sys.argv[1] + '.npz')"),
+    (lambda p: int8_npz(p, 2 ** 26), "loader.load_npz(sys.argv[1])"),
+    (zero_lengths_npz, "loader.load_npz(sys.argv[1])"),
+])
+def test_no_bomb_grows_a_process_past_one_and_a_half_times_its_limit(tmp_path, make, call):
+    """Each bomb in a child process given a 64 MiB limit (and a 1 GiB address-space cap, so
+    that a regression fails here instead of filling the machine's memory)."""
+    import resource
+    import subprocess
+    import sys
+    path = tmp_path / "bomb.npy"
+    make(path)
+    limit = 64 * 2 ** 20
+    env = dict(os.environ, TF1_BIRNN_MAX_CORPUS_BYTES=str(limit), OPENBLAS_NUM_THREADS="1")
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (2 ** 31, 2 ** 31))
+
+    out = subprocess.run([sys.executable, "-c", BOMB_CHILD.format(call=call), str(path)],
+                         env=env, capture_output=True, text=True, preexec_fn=cap).stdout
+    assert "refused: " in out and "the limit of a corpus is 64.0 MiB" in out, out
+    assert int(out.split("grew ")[1]) < 1.5 * limit

@@ -52,6 +52,7 @@ def test_batched_evaluation_equals_one_utterance_at_a_time():
     assert batched == pytest.approx(by_hand, rel=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_size", [1, 3])
 def test_train_epoch_lowers_the_loss(batch_size):
     pairs = data_prer(*tiny_corpus(n=6))

@@ -36,6 +36,7 @@ EXPECTED_NAMES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", sorted(CONFIGS))
 def test_seeded_values_and_draws_are_those_before_the_renaming(key, new_session):
     saved = np.load(FIXTURE)

@@ -31,6 +31,7 @@ def _python(*args, verbose=False, timeout=300, env=None):
                           cwd=ROOT, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_import_is_lazy_and_public_names_still_import():
     code = ("import sys, tf1_birnn; assert 'tensorflow' not in sys.modules; "
             "from tf1_birnn.tools import bench, compare; assert 'tensorflow' not in sys.modules; "
@@ -46,6 +47,7 @@ def test_import_is_lazy_and_public_names_still_import():
 @pytest.mark.skipif(importlib.util.find_spec("tf1_birnn.training.config") is None,
                     reason="the train command's presets still live in the TensorFlow-heavy "
                            "training.run (issue 11 moves them to training.config)")
+@pytest.mark.slow
 def test_help_and_argument_errors_do_not_import_tensorflow():
     code = ("import sys\nfrom tf1_birnn.tools.cli import main\n"
             "for argv in (['--help'], ['train', '--help'], ['train', '--epochs', 'x']):\n"
@@ -56,6 +58,7 @@ def test_help_and_argument_errors_do_not_import_tensorflow():
     assert "usage: tf1-birnn" in out.stdout and "expected a positive integer" in out.stderr
 
 
+@pytest.mark.slow
 def test_help_prints_no_tensorflow_log():
     out = _python("-m", "tf1_birnn", "--help")
     assert out.returncode == 0 and "usage: tf1-birnn" in out.stdout
@@ -78,6 +81,7 @@ def test_a_tiny_train_prints_no_tensorflow_log(tmp_path, onednn):
     assert out.stderr == "", out.stderr
 
 
+@pytest.mark.slow
 def test_verbose_shows_what_quiet_captured():
     code = ("import tf1_birnn, tensorflow, sys\nfrom tf1_birnn.core import quiet\n"
             "sys.stdout.write(quiet.captured)")
@@ -212,3 +216,40 @@ def test_bad_input_is_refused_before_tensorflow_is_imported(tmp_path):
     assert len(errors) == len(cases), out.stderr
     for line, (argv, expected) in zip(errors, cases):
         assert line.startswith(f"tf1-birnn {argv[0]}: error:") and expected in line, line
+
+
+def test_stderr_behind_the_filter_counts_as_the_terminal_it_was(monkeypatch):
+    import io
+    from tf1_birnn.core import quiet
+    monkeypatch.setattr(quiet, "_child", object())  # as if the filter were running
+    monkeypatch.setattr(quiet, "_stderr_was_terminal", True)
+    assert quiet.is_terminal(sys.stderr) and not quiet.is_terminal(io.StringIO())
+    monkeypatch.setattr(quiet, "_stderr_was_terminal", False)
+    assert not quiet.is_terminal(sys.stderr)
+
+
+@pytest.mark.slow
+def test_a_train_on_a_terminal_draws_a_progress_bar(tmp_path):
+    """stderr is a terminal (a pseudo-terminal here): the progress bar survives the filter."""
+    import pty
+    data = tiny_npz(tmp_path / "tiny.npz", n=10)
+    main, child = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP_", "TF1_BIRNN_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tf1_birnn", "train", "--data", data, "--num-units", "4",
+         "--epochs", "1", "--logdir", str(tmp_path / "logs"), "--run-name", "t"],
+        stdout=subprocess.DEVNULL, stderr=child, env=dict(env, PYTHONPATH=str(ROOT)), cwd=ROOT)
+    os.close(child)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closed: every writer is gone
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=300) == 0, seen.decode(errors="replace")
+    os.close(main)
+    assert re.search(rb"epoch 0: +\d+%\|", seen), seen  # tqdm's bar, not plain lines
+    assert not TF_LOG.search(seen.decode(errors="replace"))

@@ -1,12 +1,13 @@
 """``tf1-birnn reproduce``: the tiny size end to end, resume, the smoothness measures."""
 import json
 import os
+import re
 
 import pytest
 
 from tf1_birnn.tools.cli import main
 from tf1_birnn.tools.reproduce import DEFAULT_MODELS as MODELS  # what runs by default
-from tiny import tiny_npz
+from tiny import tiny_corpus, tiny_npz
 
 pytestmark = pytest.mark.slow  # trains five networks (and the unknown-model check loads the corpus)
 
@@ -97,28 +98,44 @@ def test_an_interrupted_model_resumes_from_its_checkpoint(reproduced, tmp_path, 
     out = capsys.readouterr().out
     assert "lv1 1/2 epochs" in out and "lv2 2/2 epochs" in out
     assert "resuming" in out and "after epoch 0" in out
-    assert "measured on this machine" in out  # lv1's second epoch, kept in its history
+    assert "this run so far" in out  # lv1's second epoch, kept in its history
     with open(os.path.join(lv1, "history.json"), encoding="utf-8") as f:
         assert [r["epoch"] for r in json.load(f)["epochs"]] == [0, 1]
 
 
-def test_estimates_come_from_the_bench_figures(tmp_path, capsys):
-    from tf1_birnn.tools.reproduce import BENCH_CPU, SIZES, estimate, flops_per_frame
-    from tf1_birnn.training.run import preset_config
-    lv2 = preset_config("blog", fast=True, batch_size=1)
-    # the LV2 network's forward matmuls, counted by hand: 39->1024, 1024->1024, two GRUs of
-    # 3 gates (input and recurrent weights), 1024->1024 twice, 1024->24
-    U = 1024
-    assert flops_per_frame(lv2) == 2 * (39 * U + U * U + 2 * 3 * 2 * U * U + 2 * U * U + U * 24)
-    assert estimate(lv2, 300, 400) == pytest.approx(300 / BENCH_CPU["train"]
-                                                    + 400 / BENCH_CPU["eval"])
-    assert estimate(preset_config("blog", num_units=128, fast=True), 300, 400) is None
+def test_measure_scales_the_measured_rates_to_an_epoch():
+    from tf1_birnn.data.helpers import data_prer, train_test_split
+    from tf1_birnn.tools.estimate import measure
+    from tf1_birnn.training.config import preset_config
+    X, Y = tiny_corpus(n=10)
+    train, test = train_test_split(data_prer(X, Y))
+    est = measure(preset_config("quick", num_units=4, D_input=39, D_label=24), train, test)
+    assert est.train_s_per_frame > 0 and est.eval_s_per_frame > 0
+    frames = sum(len(y) for _, y in train)
+    assert est.seconds_per_epoch == pytest.approx(
+        frames * est.train_s_per_frame
+        + (frames + sum(len(y) for _, y in test)) * est.eval_s_per_frame)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size, models", [("full", "lv2"), ("reduced", "lv1,ff"),
+                                          ("tiny", "stacked")])
+def test_estimate_gives_a_number_at_every_size(size, models, tmp_path, capsys):
+    from tf1_birnn.tools.reproduce import SIZES
     data = tiny_npz(tmp_path / "tiny.npz", n=10)
-    assert main(["reproduce", "--size", "full", "--data", data, "--estimate", "--logdir",
-                 str(tmp_path), "--models", "lv2,stacked"]) == 0
+    assert main(["reproduce", "--size", size, "--data", data, "--estimate", "--logdir",
+                 str(tmp_path), "--models", models]) == 0
     out = capsys.readouterr().out
-    assert "not measured by this project" in out and "blog's own 2017 GPU" in out
-    assert "200 of 200 epochs left" in out and SIZES["full"]["epochs"] == 200
+    epochs = SIZES[size]["epochs"]
+    for model in models.split(","):
+        line = out.split(f"== {model}:")[1].splitlines()[1]
+        assert re.search(rf"~\d+ s/epoch, ~\d+(\.\d)? (s|min|h) for {epochs} epochs on this "
+                         r"machine", line), line
+    assert "not measured by this project" in out
+    assert re.search(r"estimated time for what is left: ~\S+ (s|min|h) on this machine", out)
+    assert "measured here: one warm-up" in out  # the assumptions, in one line
+    if size == "full":
+        assert "blog's own 2017 GPU" in out
     assert os.listdir(tmp_path) == ["tiny.npz"]  # an estimate writes nothing
 
 

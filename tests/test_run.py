@@ -11,7 +11,10 @@ import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tf1_birnn.training.run import build_session, open_run, preset_config, train_run
-from tiny import tiny_corpus, tiny_npz
+from tiny import hold_lock, tiny_corpus, tiny_npz
+
+
+pytestmark = pytest.mark.slow  # every test trains a run (pytest.ini: slow)
 
 
 def quiet(*_):
@@ -236,12 +239,15 @@ def test_resume_with_nothing_restorable_stops_and_changes_nothing(three_epochs, 
         train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
                   show_progress=False)
     assert files(run_dir) == before
-    shutil.rmtree(run_dir)
-    os.makedirs(run_dir)
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
-        json.dump({}, f)
-    with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
-        train_run(None, X, Y, logdir, "r", resume=True, out=quiet, show_progress=False)
+    for f in os.listdir(run_dir):  # every checkpoint gone, history.json records 3 epochs
+        if f.startswith("model.ckpt-"):
+            os.remove(os.path.join(run_dir, f))
+    before = files(run_dir)
+    with pytest.raises(CheckpointError, match="history.json records 3 epochs but no checkpoint "
+                                              "is left; the run is left as it is"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert files(run_dir) == before
 
 
 def test_resume_to_fewer_or_as_many_epochs_changes_nothing(three_epochs, tmp_path):
@@ -260,18 +266,14 @@ def test_a_live_lock_refuses_a_second_process_and_a_stale_one_is_taken_over(thre
                                                                            tmp_path):
     logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
     lock = os.path.join(run_dir, "lock")
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        with open(lock, "w") as f:
-            f.write(f"{live.pid}\n")
-        with pytest.raises(RunLocked, match=f"in use by process {live.pid}"):
+    with hold_lock(run_dir) as pid:
+        with pytest.raises(RunLocked, match=f"in use by process {pid}"):
             train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet,
                       show_progress=False)
-    finally:
-        live.kill()
-        live.wait()
-    with open(lock, "w") as f:  # the pid of a process that has exited
-        f.write(f"{live.pid}\n")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with open(lock, "w") as f:  # the pid of a process that has exited, as a SIGKILL leaves it
+        f.write(f"{dead.pid}\n")
     train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet, show_progress=False)
     assert len(open_run(run_dir)[1]) == 4 and not os.path.exists(lock)
 
@@ -389,3 +391,173 @@ def test_a_network_beyond_memory_is_refused_before_it_is_built():
     with pytest.raises(MemoryError, match=r"num_units=1000000 needs at least \d+ GiB"):
         check_memory(preset_config("quick", num_units=1000000))
     check_memory(preset_config("quick", num_units=1024))
+
+
+# ---- records and checkpoints that do not agree with the run ------------------------------
+
+@pytest.fixture(scope="module")
+def other_sizes(tmp_path_factory):
+    """A finished 1-epoch run of 16 units (the three_epochs run has 8)."""
+    X, Y = tiny_corpus(n=6)
+    logdir = tmp_path_factory.mktemp("sixteen")
+    return train_run(preset_config("quick", num_units=16, epochs=1), X, Y, str(logdir), "s",
+                     out=quiet, show_progress=False)
+
+
+def put_foreign_checkpoint(run_dir, other_run):
+    """Replace ``run_dir``'s newest checkpoint (2) by ``other_run``'s checkpoint 0, with a
+    manifest that matches it: it passes the manifest but does not fit the network."""
+    from tf1_birnn.training.checkpoints import write_manifest
+    for f in os.listdir(run_dir):
+        if f.startswith("model.ckpt-2."):
+            os.remove(os.path.join(run_dir, f))
+    for f in os.listdir(other_run):
+        if f.startswith("model.ckpt-0.") and not f.endswith(".json"):
+            shutil.copy(os.path.join(other_run, f),
+                        os.path.join(run_dir, f.replace("ckpt-0", "ckpt-2")))
+    write_manifest(run_dir, 2)
+
+
+def test_a_checkpoint_that_does_not_fit_is_damaged_like_any_other(three_epochs, other_sizes,
+                                                                  tmp_path, capsys):
+    from tf1_birnn.tools.cli import main
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    put_foreign_checkpoint(run_dir, other_sizes)
+    assert main(["evaluate", run_dir, "--data", tiny_npz(tmp_path / "t.npz", n=6)]) == 0
+    out = capsys.readouterr()
+    assert out.err.count("\n") == 1 and "model.ckpt-2 (epoch 2) is damaged: " in out.err
+    assert "does not fit this network" in out.err and "using model.ckpt-1 (epoch 1)" in out.err
+    assert out.out.startswith(os.path.join(run_dir, "model.ckpt-1") + ":")
+    printed = []
+    train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=printed.append,
+              show_progress=False)
+    moved = [line for line in printed if "is damaged" in line]
+    assert len(moved) == 1 and moved[0].endswith(os.path.join(run_dir, "damaged", "model.ckpt-2"))
+    assert "resuming" in printed[1] and "after epoch 1" in printed[1]
+    assert [h["epoch"] for h in open_run(run_dir)[1]] == [0, 1, 2, 3]
+    assert "model.ckpt-2.index" in os.listdir(os.path.join(run_dir, "damaged"))
+
+
+def test_deleted_manifests_are_refused_never_relabelled(three_epochs, tmp_path, capsys):
+    from tf1_birnn.tools.cli import main
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    for f in os.listdir(run_dir):
+        if f.endswith(".manifest.json"):
+            os.remove(os.path.join(run_dir, f))
+    before = {f: open(os.path.join(run_dir, f), "rb").read() for f in files(run_dir)}
+    with pytest.raises(CheckpointError, match=r"the records of run .* disagree: history.json "
+                                              r"records 3 epochs but model.ckpt-0 has no "
+                                              r"manifest.*; the run is left as it is"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert main(["evaluate", run_dir]) == 2
+    assert "disagree" in capsys.readouterr().err
+    for f in [f for f in before if f.startswith("model.ckpt-0.")]:  # pruned: 1 and 2 remain
+        os.remove(os.path.join(run_dir, f))
+        del before[f]
+    with pytest.raises(CheckpointError, match=r"records 3 epochs but model.ckpt-2 holds 2 "
+                                              r"epochs \(read as a run made before manifests"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert {f: open(os.path.join(run_dir, f), "rb").read() for f in files(run_dir)} == before
+
+
+def test_a_history_older_than_the_checkpoints_is_refused(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    path = os.path.join(run_dir, "history.json")
+    with open(path) as f:
+        history = json.load(f)
+    history["epochs"] = history["epochs"][:1]  # an older copy put back
+    with open(path, "w") as f:
+        json.dump(history, f)
+    with pytest.raises(CheckpointError, match="history.json records 1 epochs but model.ckpt-2 "
+                                              "holds 3 epochs; the run is left as it is"):
+        train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+
+
+def test_resume_without_history_json_is_refused_so_the_corpus_check_cannot_be_skipped(
+        three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    os.remove(os.path.join(run_dir, "history.json"))
+    before = files(run_dir)
+    X2, Y2 = tiny_corpus(n=6, seed=1)  # another corpus
+    with pytest.raises(ValueError, match=r"history.json is missing: the corpus and the epochs "
+                                         r"of this run cannot be checked"):
+        train_run(None, X2, Y2, logdir, "r", resume=True, epochs=5, out=quiet,
+                  show_progress=False)
+    assert files(run_dir) == before
+
+
+# ---- a kill at any instant of a save ----------------------------------------------------
+
+KILLED_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[4])
+from tiny import tiny_corpus
+from tf1_birnn.training.run import preset_config, train_run
+X, Y = tiny_corpus(n=6)
+config = None if sys.argv[2] == "resume" else preset_config("quick", num_units=8, epochs=2)
+train_run(config, X, Y, sys.argv[1], "r", resume=sys.argv[2] == "resume",
+          epochs=int(sys.argv[3]), out=lambda *_: None, show_progress=False)
+"""
+
+# the steps of a save, in order (run._train and checkpoints.save_checkpoint)
+FIRST_SAVE = ("evaluated", "history", "saved", "manifest", "state")
+LATER_SAVE = ("evaluated", "history", "saved", "manifest", "pruned", "state")
+
+
+def kill_at(step, logdir, mode, epochs):
+    """Run training in a child that SIGKILLs itself at ``step`` (TF1_BIRNN_TEST_KILL_AT)."""
+    env = dict(os.environ, TF1_BIRNN_TEST_KILL_AT=step, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", KILLED_CHILD, str(logdir), mode, str(epochs),
+                           os.path.dirname(__file__)], env=env, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def assert_complete(run_dir, epochs):
+    from tf1_birnn.training.checkpoints import verify_checkpoint
+    assert [h["epoch"] for h in open_run(run_dir)[1]] == list(range(epochs))
+    checkpoints = list_checkpoints(run_dir)
+    assert [c.epoch for c in checkpoints] == list(range(epochs - 1, -1, -1))[:3]
+    for c in checkpoints:
+        verify_checkpoint(c)
+    left = [f for f in os.listdir(run_dir) if f.endswith(".tmp") or "tempstate" in f
+            or "_temp" in f or f == "lock"]
+    assert not left
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", FIRST_SAVE)
+def test_a_kill_at_any_step_of_the_first_save_resumes(tmp_path, step):
+    X, Y = tiny_corpus(n=6)
+    logdir = tmp_path / "logs"
+    kill_at(f"{step}:0", logdir, "new", 2)
+    # what a kill inside TensorFlow's own write of the data file leaves
+    (logdir / "r" / "model.ckpt-0.data-00000-of-00001.tempstate8127").write_bytes(b"x")
+    train_run(None, X, Y, str(logdir), "r", resume=True, epochs=2, out=quiet,
+              show_progress=False)
+    assert_complete(str(logdir / "r"), 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", LATER_SAVE)
+def test_a_kill_at_any_step_of_a_later_save_resumes(three_epochs, tmp_path, step):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    kill_at(f"{step}:3", logdir, "resume", 5)  # epoch 3's save prunes checkpoint 0
+    train_run(None, X, Y, logdir, "r", resume=True, epochs=5, out=quiet, show_progress=False)
+    assert_complete(run_dir, 5)
+
+
+def test_a_manifest_naming_a_file_outside_the_run_is_damaged(three_epochs, tmp_path):
+    logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path)
+    path = os.path.join(run_dir, "model.ckpt-2.manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    manifest["files"]["../../outside"] = dict(size=1, sha256="0" * 64)
+    with open(path, "w") as f:
+        json.dump(manifest, f)
+    with pytest.raises(CheckpointError, match="names a file outside the run folder"):
+        from tf1_birnn.training.checkpoints import verify_checkpoint
+        verify_checkpoint(list_checkpoints(run_dir)[0])
+    assert last_checkpoint(run_dir).endswith("model.ckpt-1")

@@ -73,6 +73,7 @@ def test_a_path_with_the_old_separators_loads_and_cuts(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_a_run_on_an_awkward_path_and_an_old_config_keep_working(tmp_path, capsys):
     path = tiny_npz(tmp_path / f"{AWKWARD}.npz", n=8)
     logdir = str(tmp_path / "logs")

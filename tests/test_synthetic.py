@@ -196,6 +196,7 @@ def test_statistics_near_original(corpus):
     np.testing.assert_allclose(lag1[8:], expected[8:], atol=0.015)
 
 
+@pytest.mark.slow
 def test_acoustics_are_synchronous_and_both_sides_help(corpus):
     """Ridge probes on the tutorial split. The acoustics are not delayed, so 10 frames of
     past and 10 of future help about equally; both sides together help more (coarticulation:
@@ -211,6 +212,7 @@ def test_acoustics_are_synchronous_and_both_sides_help(corpus):
     assert both["position_mse"] < 0.45  # informative: > 55 % of position variance explained
 
 
+@pytest.mark.slow
 def test_nonlinear_map_beats_linear(corpus):
     """The acoustics are clearly nonlinear in the articulation (folded, saturating units): on
     the same single frame, random ReLU features beat the linear ridge by far, and even beat

@@ -26,3 +26,32 @@ def tiny_npz(path, **kwargs):
     X, Y = tiny_corpus(**kwargs)
     save_npz(str(path), X, Y)
     return str(path)
+
+
+HOLDER = """
+import sys
+from tf1_birnn.training.lock import RunLock
+with RunLock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+class hold_lock:
+    """``with hold_lock(run_dir) as pid:`` a live child process holds ``run_dir``'s lock for
+    the block (it says so on a line before the block starts; no timing involved)."""
+
+    def __init__(self, run_dir):
+        self.run_dir = str(run_dir)
+
+    def __enter__(self):
+        import subprocess
+        import sys
+        self.proc = subprocess.Popen([sys.executable, "-c", HOLDER, self.run_dir],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline() == "held\n"
+        return self.proc.pid
+
+    def __exit__(self, *exc):
+        self.proc.stdin.close()
+        self.proc.wait()

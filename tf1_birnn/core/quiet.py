@@ -40,7 +40,7 @@ import sys
 import tempfile
 
 __all__ = ["install", "uninstall", "verbose", "captured", "ENV", "is_tf_log", "LineFilter",
-           "start_filter"]
+           "start_filter", "is_terminal"]
 
 ENV = "TF1_BIRNN_VERBOSE"  # set to 1 to see TensorFlow's start-up log
 captured = ""  # what TensorFlow printed while it started (empty until then)
@@ -197,12 +197,24 @@ def _serve(source=0, sink=1):
 
 
 _child = None
+_stderr_was_terminal = False  # whether file descriptor 2 was a terminal before the filter
+
+
+def is_terminal(file):
+    """``file.isatty()``, except that ``sys.stderr`` behind the filter counts as the terminal
+    it was (so progress bars stay bars)."""
+    if _child is not None and file is sys.stderr:
+        return _stderr_was_terminal
+    try:
+        return file.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 def start_filter():
     """Pass this process's file descriptor 2 through ``LineFilter`` from now on (once, and
     not in verbose mode); at exit, restore it and wait for the filter to write the rest."""
-    global _child
+    global _child, _stderr_was_terminal
     if _child is not None or verbose():
         return
     try:
@@ -221,6 +233,7 @@ def start_filter():
         return
     finally:
         os.close(read)
+    _stderr_was_terminal = os.isatty(2)
     os.dup2(write, 2)
     os.close(write)
     import atexit

@@ -10,12 +10,16 @@ A file is kept only if its git blob id (the SHA-1 of ``b"blob %d\\0" % len(data)
 equals the id of the file in the repository's tree (:data:`EXPECTED`). Each file is
 downloaded into a temporary file beside its destination and moved into place only after
 that check, so an interrupted, refused or truncated download leaves nothing behind; an
-existing file is never replaced (the same verified file is skipped). Then the pair is read
+existing file is never replaced (the same verified file is skipped). A download stops as soon
+as it passes the size the file should have (:data:`EXPECTED_SIZES`, or the corpus limit of
+:mod:`tf1_birnn.data.limits` for other files), so a server that sends without end cannot
+fill the disk. Then the pair is read
 with the safe unpickler of :mod:`tf1_birnn.data.loader` and saved as the pickle-free
 ``original.npz`` that ``--data original`` loads (:func:`load_fetched`).
 
 Standard library only (``urllib``); no TensorFlow.
 """
+import contextlib
 import hashlib
 import http.client
 import os
@@ -24,15 +28,20 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from . import loader
+from ..core.quiet import is_terminal
+from . import limits, loader
 
-__all__ = ["EXPECTED", "DEFAULT_BASE_URL", "REPOSITORY_URL", "NPZ_NAME", "FetchError",
+__all__ = ["EXPECTED", "EXPECTED_SIZES", "DEFAULT_BASE_URL", "REPOSITORY_URL", "NPZ_NAME", "FetchError",
            "NetworkError", "default_data_dir", "git_blob_id", "fetch_file", "fetch_data",
            "load_fetched"]
 
 # git blob ids of the two files in YJango/tensorflow_basic_tutorial@master
 EXPECTED = {"X.npy": "e7a331c8f3d4595a2a582488825e438f4d87fad3",
             "Y.npy": "93847e83cbb2f6aaf741c8f8d58c8ecafb9806ac"}
+# their sizes in bytes: Y.npy as measured; X.npy derived (its 39473 frames x 39 float32 plus the
+# 3,602 bytes of header and pickle that Y.npy has around the same utterances)
+EXPECTED_SIZES = {"X.npy": 6_161_390, "Y.npy": 3_793_010}
+_SLACK = 1 << 16  # bytes allowed past an expected size (the blob id checks the exact file)
 DEFAULT_BASE_URL = ("https://raw.githubusercontent.com/YJango/tensorflow_basic_tutorial/"
                     "master/JupyterNotebook_version/RNN")
 REPOSITORY_URL = ("https://github.com/YJango/tensorflow_basic_tutorial/tree/master/"
@@ -75,7 +84,7 @@ class _Bytes:
         self.total, self.desc, self.n = total, desc, 0
         self.file = file or sys.stderr
         self.bar, self.enabled, self.next_mark = None, enabled, 0.25
-        if enabled and self.file.isatty():
+        if enabled and is_terminal(self.file):
             try:
                 from tqdm import tqdm
             except ImportError:  # tqdm is optional
@@ -98,8 +107,9 @@ class _Bytes:
             self.bar.close()
 
 
-def _download(url, tmp, name, show_progress):
-    """Stream ``url`` into the open file ``tmp``; return the number of bytes written."""
+def _download(url, tmp, name, show_progress, max_size):
+    """Stream ``url`` into the open file ``tmp``, at most ``max_size`` bytes; return the
+    number of bytes written."""
     try:
         response = urllib.request.urlopen(url, timeout=_TIMEOUT)
     except urllib.error.HTTPError as e:
@@ -110,13 +120,20 @@ def _download(url, tmp, name, show_progress):
     with response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        if total is not None and total > max_size:
+            raise FetchError(f"{name}: {url} announces {total:,} bytes, more than the "
+                             f"{max_size:,} this file can have; nothing was kept")
         bar = _Bytes(total, name, show_progress)
         size = 0
         try:
             while True:
-                block = response.read(_CHUNK)
+                block = response.read(min(_CHUNK, max_size + 1 - size))
                 if not block:
                     break
+                if size + len(block) > max_size:
+                    raise FetchError(f"{name}: the download from {url} passed {max_size:,} "
+                                     "bytes, more than this file can have; stopped, nothing "
+                                     "was kept")
                 tmp.write(block)
                 size += len(block)
                 bar.update(len(block))
@@ -131,8 +148,9 @@ def _download(url, tmp, name, show_progress):
     return size
 
 
-def fetch_file(url, path, expected, show_progress=True):
-    """Download ``url`` to ``path`` if its git blob id is ``expected``.
+def fetch_file(url, path, expected, show_progress=True, max_size=None):
+    """Download ``url`` to ``path`` if its git blob id is ``expected``; the download stops
+    past ``max_size`` bytes (default: the corpus limit, ``limits.max_corpus_bytes()``).
 
     Returns ``"skipped"`` when ``path`` already is that file, ``"downloaded"`` otherwise.
     Raises :class:`FetchError` (nothing written) for a refused, failed or truncated download
@@ -154,7 +172,8 @@ def fetch_file(url, path, expected, show_progress=True):
         raise FetchError(f"cannot write in {folder} ({e.strerror or e})") from None
     try:
         with os.fdopen(fd, "wb") as tmp:
-            _download(url, tmp, name, show_progress)
+            _download(url, tmp, name, show_progress,
+                      limits.max_corpus_bytes() if max_size is None else max_size)
         found = git_blob_id(tmp_path)
         if found != expected:
             raise FetchError(f"{name} from {url} is not the tutorial's file: git blob {found}, "
@@ -188,24 +207,50 @@ def fetch_data(dest=None, base_url=DEFAULT_BASE_URL, expected=None, show_progres
     Args:
         dest: the folder (default :func:`default_data_dir`), created if needed.
         base_url: where ``<base_url>/X.npy`` and ``<base_url>/Y.npy`` are.
-        expected: ``{file name: git blob id}`` (default :data:`EXPECTED`; tests pass others).
+        expected: ``{file name: git blob id}`` (default :data:`EXPECTED`; tests pass others;
+            their downloads stop at the corpus limit, the default ones near
+            :data:`EXPECTED_SIZES`).
     Each file is verified on its own and a verified one is kept even if the other fails.
     Once both are there, they are read with the safe unpickler and saved as
     ``dest/original.npz`` (X `[total_frames, 39]`, Y `[total_frames, 24]`, lengths).
     Returns the path of ``original.npz``; raises :class:`FetchError` with every failure.
     """
     dest = os.path.abspath(dest or default_data_dir())
+    sizes = {n: size + _SLACK for n, size in EXPECTED_SIZES.items()} if expected is None else {}
     expected = EXPECTED if expected is None else expected
+    created = _missing_folders(dest)  # removed again if nothing ends up in them
     try:
         os.makedirs(dest, exist_ok=True)
     except OSError as e:
         raise FetchError(f"cannot create the data folder {dest} ({e.strerror or e})") from None
+    try:
+        return _fetch_into(dest, base_url, expected, sizes, show_progress, out)
+    except BaseException:
+        for folder in reversed(created):  # the deepest first; a folder with files stays
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+
+
+def _missing_folders(path):
+    """The folders that ``os.makedirs(path)`` would create, outermost first."""
+    missing = []
+    while not os.path.exists(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return missing[::-1]
+
+
+def _fetch_into(dest, base_url, expected, sizes, show_progress, out):
     errors = []
     for name, blob in expected.items():
         url = f"{base_url.rstrip('/')}/{name}"
         path = os.path.join(dest, name)
         try:
-            done = fetch_file(url, path, blob, show_progress)
+            done = fetch_file(url, path, blob, show_progress, sizes.get(name))
         except NetworkError as e:
             raise NetworkError(_no_network_message(e, dest)) from None
         except FetchError as e:

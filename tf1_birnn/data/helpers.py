@@ -16,7 +16,8 @@ Deliberate differences from the tutorial:
 
 import numpy as np
 
-__all__ = ["Standardize", "data_prer", "shufflelists", "train_test_split", "cut_corpus"]
+__all__ = ["Standardize", "data_prer", "shufflelists", "train_test_split", "check_split",
+           "cut_corpus"]
 
 
 def Standardize(seq):
@@ -93,6 +94,16 @@ def train_test_split(data, test_fraction=0.2):
         raise ValueError(f"test_fraction must be in [0, 1); got {test_fraction!r}")
     n_test = int(len(data) * test_fraction)
     return data[n_test:], data[:n_test]
+
+
+def check_split(n, test_fraction=0.2):
+    """Refuse a corpus of ``n`` utterances whose split (``train_test_split``) leaves no train
+    or no test utterance: a loss over nothing is no result."""
+    train, test = train_test_split(range(n), test_fraction)
+    if not train or not test:
+        raise ValueError(f"the corpus has {n} utterance(s): the tutorial's split (the first "
+                         f"20 % are test) leaves {len(train)} train and {len(test)} test "
+                         "utterances; give at least 5")
 
 
 def cut_corpus(X, Y, max_utterances=None, max_frames=None):

@@ -14,9 +14,11 @@ Every data problem raises :class:`DataError` naming the file and the utterance i
 
 Limits come before allocation: an array in the pickle must be justified by the bytes of the
 file (a 166-byte pickle cannot declare a gigabyte array), a ``.npz`` member's header must
-agree with the size the zip declares for it, the members together may inflate to at most
-``MAX_CORPUS_BYTES`` (a deflate bomb is refused unread), and only real float or integer
-arrays are accepted (no complex, strings, dates, objects or raw bytes members).
+agree with the size the zip declares for it, and only real float or integer arrays are
+accepted (no complex, strings, dates, objects or raw bytes members). What a corpus will take
+in memory (its float32 copies, every use of a shared array, the stored members, its
+utterances) is added up before it is allocated and refused beyond the one limit of
+:mod:`tf1_birnn.data.limits` (a deflate bomb is refused unread).
 :func:`corpus_fingerprint` hashes a loaded corpus, so a run can tell when its data changed.
 """
 
@@ -29,12 +31,13 @@ import zipfile
 import numpy as np
 from numpy.lib import format as npy_format
 
+from . import limits
+
 __all__ = ["DataError", "UnsafePickleError", "load_original", "read_object_npy",
            "check_corpus", "save_npz", "load_npz", "convert", "corpus_fingerprint",
            "MAX_CORPUS_BYTES"]
 
-# the largest corpus a .npz may inflate to (the tutorial's Y.npy is 3.8 MB)
-MAX_CORPUS_BYTES = 2 ** 30
+MAX_CORPUS_BYTES = limits.DEFAULT_MAX_CORPUS_BYTES  # see tf1_birnn.data.limits
 
 
 class DataError(ValueError):
@@ -167,14 +170,30 @@ def _read_header(f, path):
     return shape, dtype
 
 
-def read_object_npy(path):
+def _check_file(path):
+    if os.path.isdir(path):
+        raise DataError(f"{path}: is a directory, not a file")
+    if not os.path.exists(path):
+        raise DataError(f"{path}: no such file")
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: not a regular file (a pipe, socket or device)")
+
+
+def read_object_npy(path, limit=None, used=0):
     """Read a 1-D object-array ``.npy`` of arrays (the tutorial's format) without trusting it.
+
+    ``limit`` (default :func:`~tf1_birnn.data.limits.max_corpus_bytes`) caps the bytes the
+    file and its float32 utterances take, on top of ``used`` bytes already loaded.
 
     Returns:
         list of float32 arrays, e.g. `[n_frames, 39]` each for ``X.npy``.
     """
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: no such file")
+    _check_file(path)
+    limit = limits.max_corpus_bytes() if limit is None else limit
+    what = "the corpus" if used else "its utterances"
+    stored = used + os.path.getsize(path)  # the unpickled arrays take at most the file's bytes
+    if stored > limit:
+        raise DataError(limits.too_large(path, stored, limit, what))
     with open(path, "rb") as f:
         shape, dtype = _read_header(f, path)
         if dtype != np.dtype(object) or len(shape) != 1:
@@ -197,12 +216,19 @@ def read_object_npy(path):
     if not isinstance(array, np.ndarray) or array.shape != tuple(shape):
         raise DataError(f"{path}: the payload is not an array of shape {shape}")
     array = array.view(np.ndarray)
-    utterances = []
     for i, item in enumerate(array):
         if not isinstance(item, np.ndarray) or item.dtype.kind not in "fiu":
-            raise DataError(f"{path}: utterance {i} is not a numeric array ({type(item).__name__})")
-        utterances.append(np.ascontiguousarray(item, dtype=np.float32))
-    return utterances
+            kind = f"dtype {item.dtype}" if isinstance(item, np.ndarray) else type(item).__name__
+            raise DataError(f"{path}: utterance {i} is not a numeric array ({kind})")
+    # every use counts, also of an array the pickle shares: each becomes its own float32 copy
+    need = stored + sum(4 * item.size + limits.PER_UTTERANCE_BYTES // 2 for item in array)
+    if need > limit:
+        raise DataError(limits.too_large(path, need, limit, what))
+    return [np.ascontiguousarray(item, dtype=np.float32) for item in array]
+
+
+def _nbytes(arrays):
+    return sum(a.nbytes + limits.PER_UTTERANCE_BYTES // 2 for a in arrays)
 
 
 def check_corpus(X, Y, source, d_input=39, d_label=24):
@@ -233,13 +259,16 @@ def check_corpus(X, Y, source, d_input=39, d_label=24):
             raise DataError(f"{source}: utterance {i}: X has {len(x)} frames but Y has {len(y)}")
 
 
-def load_original(x_path, y_path, d_input=39, d_label=24):
-    """Load the tutorial's ``X.npy`` and ``Y.npy`` (Python 2 object-array pickles), safely.
+def load_original(x_path, y_path, d_input=39, d_label=24, limit=None):
+    """Load the tutorial's ``X.npy`` and ``Y.npy`` (Python 2 object-array pickles), safely;
+    together they may take ``limit`` bytes (default: ``limits.max_corpus_bytes()``).
 
     Returns:
         ``(X, Y)``: lists of float32 arrays `[n_frames, d_input]` and `[n_frames, d_label]`.
     """
-    X, Y = read_object_npy(x_path), read_object_npy(y_path)
+    limit = limits.max_corpus_bytes() if limit is None else limit
+    X = read_object_npy(x_path, limit)
+    Y = read_object_npy(y_path, limit, used=_nbytes(X))
     check_corpus(X, Y, f"{x_path} + {y_path}", d_input, d_label)
     return X, Y
 
@@ -261,36 +290,51 @@ def save_npz(path, X, Y, overwrite=False, d_input=39, d_label=24):
     """
     path = os.fspath(path)
     check_corpus(X, Y, path, d_input, d_label)
+    if os.path.exists(path) and not os.path.isfile(path):  # a folder, a device, a pipe...
+        _check_file(path)
     if not overwrite:
         _refuse_existing(path)
-    arrays = {
-        "X": np.concatenate([np.asarray(x, np.float32) for x in X]),  # [total_frames, d_input]
-        "Y": np.concatenate([np.asarray(y, np.float32) for y in Y]),  # [total_frames, d_label]
-        "lengths": np.array([len(x) for x in X], dtype=np.int64),  # [n_utterances]
-    }
+    # members written utterance by utterance: no second copy of the corpus in memory
+    members = {"X": (X, d_input),  # [total_frames, d_input]
+               "Y": (Y, d_label),  # [total_frames, d_label]
+               "lengths": ([np.array([len(x) for x in X], dtype=np.int64)], None)}  # [n_utt]
     tmp = os.path.join(os.path.dirname(path) or ".",
                        f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         with open(tmp, "xb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
-                for name, array in arrays.items():
+                for name, (parts, dim) in members.items():
                     with zf.open(name + ".npy", "w", force_zip64=True) as member:
-                        npy_format.write_array(member, array, allow_pickle=False)
+                        _write_concatenated(member, parts, dim)
             f.flush()
             os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
+        if not overwrite:
             _refuse_existing(path)  # made meanwhile?
+        try:
             os.replace(tmp, path)
+        except OSError as e:  # name the file asked for, not the temporary one
+            raise OSError(e.errno, e.strerror, path) from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
-def _npz_members(path, max_bytes):
+def _write_concatenated(f, parts, dim):
+    """Write the ``.npy`` of ``np.concatenate(parts)`` (float32 `[rows, dim]`, or the int64
+    vector ``parts[0]`` when ``dim`` is None) without building it."""
+    dtype = parts[0].dtype if dim is None else np.dtype(np.float32)
+    rows = sum(len(p) for p in parts)
+    npy_format.write_array_header_1_0(f, {"descr": npy_format.dtype_to_descr(dtype),
+                                          "fortran_order": False,
+                                          "shape": (rows,) if dim is None else (rows, dim)})
+    for p in parts:
+        f.write(np.ascontiguousarray(p, dtype).tobytes())
+
+
+def _npz_members(path, max_bytes, d_input, d_label):
     """Check a ``.npz``'s members from the zip's directory and the ``.npy`` headers alone,
-    before anything is inflated or allocated; return the member names."""
+    before anything is inflated or allocated, with what loading them will take in memory;
+    return the member names."""
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as e:
@@ -299,11 +343,10 @@ def _npz_members(path, max_bytes):
         raise DataError(f"{path}: not a .npz corpus: {e}{hint}") from None
     with zf:
         infos = {info.filename: info for info in zf.infolist()}
-        total = sum(info.file_size for info in infos.values())
-        if total > max_bytes:
-            raise DataError(f"{path}: its members inflate to {total} bytes, beyond the "
-                            f"{max_bytes}-byte limit of a corpus")
-        for name in ("X", "Y", "lengths"):
+        need = sum(info.file_size for info in infos.values())  # inflated, as np.load reads
+        if need > max_bytes:
+            raise DataError(limits.too_large(path, need, max_bytes, "its members, inflated,"))
+        for name, dim in (("X", d_input), ("Y", d_label), ("lengths", None)):
             info = infos.get(f"{name}.npy")
             if info is None:
                 if name in infos:
@@ -323,21 +366,30 @@ def _npz_members(path, max_bytes):
             if nbytes != info.file_size - header:
                 raise DataError(f"{path}: member '{name}' declares shape {shape} "
                                 f"({nbytes} bytes) but holds {info.file_size - header} bytes")
+            if dim is None:  # lengths: the objects of every utterance
+                need += math.prod(shape) * limits.PER_UTTERANCE_BYTES
+            elif len(shape) != 2 or shape[1] != dim:
+                raise DataError(f"{path}: '{name}' has shape {shape}; expected "
+                                f"[total_frames, {dim}]")
+            elif dtype != np.dtype(np.float32):  # a float32 copy of every frame
+                need += math.prod(shape) * 4
+        if need > max_bytes:
+            raise DataError(limits.too_large(path, need, max_bytes, "its corpus"))
         return [n[:-4] if n.endswith(".npy") else n for n in infos]
 
 
-def load_npz(path, d_input=39, d_label=24, max_bytes=MAX_CORPUS_BYTES):
+def load_npz(path, d_input=39, d_label=24, max_bytes=None):
     """Read a corpus written by :func:`save_npz` (``allow_pickle=False``).
 
     Sizes and dtypes are checked before anything is read (see the module's docstring);
-    ``max_bytes`` caps what the members may inflate to.
+    ``max_bytes`` (default: ``limits.max_corpus_bytes()``) caps what loading may allocate.
 
     Returns:
         ``(X, Y)``: lists of float32 arrays `[n_frames, d_input]` and `[n_frames, d_label]`.
     """
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: no such file")
-    files = _npz_members(path, max_bytes)
+    _check_file(path)
+    max_bytes = limits.max_corpus_bytes() if max_bytes is None else max_bytes
+    files = _npz_members(path, max_bytes, d_input, d_label)
     missing = {"X", "Y", "lengths"} - set(files)
     if missing:
         raise DataError(f"{path}: missing arrays {sorted(missing)}; found {files}")
@@ -346,10 +398,13 @@ def load_npz(path, d_input=39, d_label=24, max_bytes=MAX_CORPUS_BYTES):
             frames_x, frames_y, lengths = npz["X"], npz["Y"], npz["lengths"]
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: not a readable .npz corpus ({e})") from None
-    if lengths.ndim != 1 or np.any(lengths < 0):
-        raise DataError(f"{path}: 'lengths' must be 1-D non-negative integers; got {lengths!r}")
-    if len(lengths) == 0:
-        raise DataError(f"{path}: the corpus has no utterances")
+    if lengths.ndim != 1 or len(lengths) == 0:
+        raise DataError(f"{path}: 'lengths' must be a 1-D vector with one entry per utterance; "
+                        f"got shape {lengths.shape}")
+    if np.any(lengths <= 0) or np.any(lengths > len(frames_x)):  # before any sum or split
+        i = int(np.argmax((lengths <= 0) | (lengths > len(frames_x))))
+        raise DataError(f"{path}: utterance {i}: 'lengths' gives it {lengths[i]} frames; "
+                        f"expected 1..{len(frames_x)}")
     total = int(lengths.sum())
     for name, frames in (("X", frames_x), ("Y", frames_y)):
         if frames.ndim != 2 or len(frames) != total:
@@ -362,6 +417,13 @@ def load_npz(path, d_input=39, d_label=24, max_bytes=MAX_CORPUS_BYTES):
     return X, Y
 
 
+def _same_file(a, b):
+    """True when paths ``a`` and ``b`` name one file (links and ``..`` resolved)."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
 def convert(x_path, y_path, out_path, overwrite=False):
     """Convert the tutorial's ``X.npy`` + ``Y.npy`` into one safe ``.npz`` at ``out_path``
     (an existing one is refused before anything is read, unless ``overwrite=True``).
@@ -369,6 +431,10 @@ def convert(x_path, y_path, out_path, overwrite=False):
     Returns:
         the number of utterances written.
     """
+    for source in (x_path, y_path):
+        if _same_file(source, out_path):
+            raise DataError(f"{out_path}: is also an input of convert ({source}); it never "
+                            "writes over its own input: choose another output")
     if not overwrite:
         _refuse_existing(os.fspath(out_path))
     X, Y = load_original(x_path, y_path)

@@ -31,6 +31,8 @@ import sys
 from datetime import date
 from importlib.util import find_spec
 
+from .bench_floor import describe_floors, epoch_floor, measure_floors, train_floor_fps
+from .estimate import host
 from .bench_epoch import (EPOCH_VARIANTS, LOOP_VARIANTS, loops_used, print_epochs, print_loops,
                           set_loops)
 from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
@@ -210,7 +212,7 @@ def run(args):
     U, T = opts["num_units"], opts["steps"]
     train_flops, eval_flops = training_flops_per_frame(U)
     print(f"# tf1-birnn bench ({date.today().isoformat()})\n")
-    print(f"- machine: {_cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()},"
+    print(f"- machine: {host()}, {os.cpu_count()} CPUs; Python {platform.python_version()},"
           f" TensorFlow {tf.__version__}")
     rounds = opts["rounds"]
     how = ("whole blog epochs" if args.epochs else
@@ -226,8 +228,12 @@ def run(args):
     gflops = measure_matmul_peak(opts["repeats"])
     print(f"- matmul peak: {gflops:.1f} GFLOP/s (float32 tf.matmul {PEAK_N}x{PEAK_N}, best "
           f"of {max(5, opts['repeats'])})")
+    floors = measure_floors(U, [_n_gates(v) for v in opts["variants"]], T if not args.epochs
+                            else FULL["steps"], max(3, opts["repeats"]))
+    for line in describe_floors(floors, U):
+        print(line)
     if args.epochs:
-        return _run_epochs(args, opts, gflops)
+        return _run_epochs(args, opts, gflops, floors)
     notes, rows, rounds_seen = [], {}, {}
     for rnd in range(rounds):  # a burst of load then hits one round, not a whole row
         for variant in opts["variants"]:
@@ -248,9 +254,10 @@ def run(args):
                 print(f"  measured {variant} at batch {batch}"
                       + (f" (round {rnd + 1} of {rounds})" if rounds > 1 else ""),
                       file=sys.stderr, flush=True)
+    _refuse_empty(rows, notes)
     print()
-    _print_table(rows, opts, train_flops, gflops)
-    _print_summary(rows, opts, train_flops, gflops)
+    _print_table(rows, opts, gflops, floors)
+    _print_summary(rows, opts, train_flops, gflops, floors)
     print_loops({f"{v} (batch {b})": r for (v, b), r in rows.items()})
     if rounds > 1:
         print("- train frames/s of each round: " + "; ".join(
@@ -260,6 +267,12 @@ def run(args):
         print(f"- note: {note}")
     print(f"- load average at the end: {_load()}")
     return 0
+
+
+def _refuse_empty(rows, notes):
+    """A bench that measured nothing fails (exit status 2), saying why in one line."""
+    if not rows:
+        raise ValueError(f"no row could be measured: {'; '.join(notes) or 'no variant ran'}")
 
 
 def _measure_row(variant, batch, opts, timeout, notes):
@@ -275,7 +288,7 @@ def _measure_row(variant, batch, opts, timeout, notes):
                 rss=result["rss_mib"], loops=result.get("loops"))
 
 
-def _run_epochs(args, opts, gflops):
+def _run_epochs(args, opts, gflops, floors):
     """``--epochs N``: each variant's N whole blog epochs in its own child process."""
     notes, rows = [], {}
     for variant in opts["variants"]:
@@ -290,18 +303,20 @@ def _run_epochs(args, opts, gflops):
             continue
         rows[variant] = result
         print(f"  measured {variant}", file=sys.stderr, flush=True)
+    _refuse_empty(rows, notes)
     print()
     train_frames, eval_frames = blog_frames()
     print_epochs(rows, args.epochs, train_frames, eval_frames, gflops,
-                 lambda v: training_flops_per_frame(opts["num_units"], _n_gates(v))[0], notes)
+                 lambda v: training_flops_per_frame(opts["num_units"], _n_gates(v))[0], notes,
+                 lambda v: epoch_floor(floors, _n_gates(v), train_frames, eval_frames))
     print(f"- load average at the end: {_load()}")
     return 0
 
 
-def _print_table(rows, opts, train_flops, gflops):
+def _print_table(rows, opts, gflops, floors):
     print("| variant | batch | train frames/s | eval frames/s | train x faithful | train x tf "
-          "| train x torch | train % of matmul peak | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| train x torch | train % of matmul peak | train x floor | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for batch in opts["batch_sizes"]:
         for variant in opts["variants"]:
             row = rows.get((variant, batch))
@@ -311,20 +326,27 @@ def _print_table(rows, opts, train_flops, gflops):
                       for ref in ("faithful", "tf", "torch")]
             flops = training_flops_per_frame(opts["num_units"], _n_gates(variant))[0]
             share = 100 * row["train"] * flops / (gflops * 1e9) if gflops else None
+            # the batch-1 floor: how far this row is from the bare recurrence (1 = at it)
+            floor = (train_floor_fps(floors, _n_gates(variant)) / row["train"]
+                     if batch == 1 else None)
             print(f"| {variant} | {batch} | {row['train']:,.0f} | {row['eval']:,.0f} | "
                   + " | ".join(_fmt(r, ".2f") for r in ratios)
-                  + f" | {_fmt(share, '.0f')} | {row['rss']:,.0f} |")
+                  + f" | {_fmt(share, '.0f')} | {_fmt(floor, '.1f')} | {row['rss']:,.0f} |")
+    print("(train x floor: the batch-1 recurrence floor's frames/s over the row's; 1.0 would "
+          "be the bare h @ W_h loops alone)")
     print()
 
 
-def _print_summary(rows, opts, train_flops, gflops):
+def _print_summary(rows, opts, train_flops, gflops, floors):
     train_frames, eval_frames = blog_frames()
     for variant in opts["variants"]:
         row = rows.get((variant, 1))
         if row:
             epoch = train_frames / row["train"] + eval_frames / row["eval"]
+            floor = epoch_floor(floors, _n_gates(variant), train_frames, eval_frames, 1)
             print(f"- {variant}: blog epoch at batch 1 ({train_frames} training + {eval_frames} "
-                  f"evaluation frames) ~ {epoch:.0f} s")
+                  f"evaluation frames) ~ {epoch:.0f} s; the recurrence floor's {floor:.0f} s "
+                  f"(evaluating at batch 1 too): {epoch / floor:.1f}x")
     if gflops:
         bound = gflops * 1e9 / train_flops
         print(f"- matmul-peak bound for training: {bound:,.0f} frames/s")
@@ -336,17 +358,6 @@ def _load():
         return " / ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         return "unknown"
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def register(subparsers):

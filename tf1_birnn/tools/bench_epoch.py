@@ -113,9 +113,11 @@ def measure_epochs(config):
     return out
 
 
-def print_epochs(rows, epochs, train_frames, eval_frames, gflops, flops_of, notes):
-    """The markdown table of ``rows`` {variant: result}, and each row's matmul bound of an
-    epoch; ``flops_of(variant)``: training matmul FLOPs per frame (3x the forward)."""
+def print_epochs(rows, epochs, train_frames, eval_frames, gflops, flops_of, notes,
+                 floor_of=None):
+    """The markdown table of ``rows`` {variant: result}, and each row's matmul bound and
+    recurrence floor of an epoch; ``flops_of(variant)``: training matmul FLOPs per frame (3x
+    the forward); ``floor_of(variant)``: the epoch's seconds at the recurrence floor."""
     print(f"Whole blog epochs at batch 1 ({train_frames} training frames in 83 steps, then "
           f"evaluation of all 103 utterances = {eval_frames} frames), after one untimed "
           f"training step and evaluation batch.\n")
@@ -144,9 +146,12 @@ def print_epochs(rows, epochs, train_frames, eval_frames, gflops, flops_of, note
         flops = flops_of(variant)
         bound = (train_frames * flops + eval_frames * flops / 3) / (gflops * 1e9)
         best = min(t + v for t, v in zip(r["train_s"], r["eval_s"]))
+        floor = "" if floor_of is None else (
+            f"; recurrence floor {floor_of(variant):.1f} s (training at batch 1, evaluation in "
+            f"batches of 16): {best / floor_of(variant):.1f}x the floor")
         print(f"- {variant}: fastest epoch {best:.1f} s; matmul bound {bound:.1f} s (training "
               f"3x, evaluation 1x the forward FLOPs at {gflops:.0f} GFLOP/s): "
-              f"{best / bound:.1f}x the bound")
+              f"{best / bound:.1f}x the bound{floor}")
     for note in notes:
         print(f"- note: {note}")
 

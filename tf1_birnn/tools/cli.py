@@ -4,7 +4,8 @@ Each tool module has ``register(subparsers)``, which adds its parser and sets
 ``func=run(args)``; ``build_parser`` calls them in the order ``--help`` lists them. A user
 error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1``
 to see the traceback anyway. An ``OSError`` prints the path and the cause (disk full,
-permission denied, not a directory, name too long); Ctrl-C prints one line, exit status 130.
+permission denied, not a directory, name too long); Ctrl-C prints one line, exit status 130,
+and SIGTERM is handled the same way (exit status 143).
 
 The tool modules import TensorFlow only in their run functions, so ``--help`` and argument
 errors answer at once. TensorFlow's C++ start-up log is kept quiet (``tf1_birnn.core.quiet``);
@@ -13,7 +14,9 @@ errors answer at once. TensorFlow's C++ start-up log is kept quiet (``tf1_birnn.
 import argparse
 import errno
 import os
+import signal
 import sys
+import threading
 
 from ..core import quiet
 from ..core.checks import UsageError
@@ -69,7 +72,28 @@ def _tf_out_of_memory(err):
                for c in type(err).__mro__)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, Docker, Slurm), handled like Ctrl-C: a run keeps its saved epochs."""
+
+
+def _on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough: let the clean-up finish
+    raise _Terminated()
+
+
 def main(argv=None):
+    """Run the command line ``argv``; return the exit status. SIGTERM raises
+    ``KeyboardInterrupt`` meanwhile (the handler before is put back after)."""
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv):
     command = "?"
     try:
         parser = build_parser()
@@ -78,15 +102,18 @@ def main(argv=None):
         if args.verbose:
             quiet.uninstall()
         return args.func(args) or 0
-    except KeyboardInterrupt:
-        print(f"tf1-birnn {command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        terminated = isinstance(err, _Terminated)
+        print(f"tf1-birnn {command}: {'terminated' if terminated else 'interrupted'}",
+              file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     except (UsageError, ValueError, TypeError, OSError, MemoryError, RunLocked) as err:
         if os.environ.get("TF1_BIRNN_DEBUG"):
             raise
         text = describe_os_error(err) if isinstance(err, OSError) else str(err)
-        if isinstance(err, MemoryError):
-            text = f"out of memory: {text or 'try a smaller --num-units'}"
+        if isinstance(err, MemoryError):  # the advice fits the command: only train sizes a network
+            hint = "try a smaller --num-units" if command == "train" else "not enough memory"
+            text = f"out of memory: {text or hint}"
         print(f"tf1-birnn {command}: error: {text}", file=sys.stderr)
         return 2
     except Exception as err:  # TensorFlow's own out-of-memory error, by name (no TF import here)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.checks import UsageError, positive_float, positive_int
 from ..data import loader
-from ..data.helpers import data_prer, train_test_split
+from ..data.helpers import check_split, data_prer, train_test_split
 from ..data.source import DataSource
 from ..training.config import (DEFAULT_PRESET, PRESETS, check_resume, flag_fields, flag_name,
                                preset_config)
@@ -120,6 +120,9 @@ def register(sub):
     p.add_argument("--utterance", type=int, default=0,
                    help="utterance index in the corpus (default 0, the first test utterance)")
     p.add_argument("--out", help="output folder (default: <run_dir>/predictions)")
+    p.add_argument("--channels", type=_channel_list, default=(0, 1, 2, 3),
+                   help="comma-separated label channels to draw in the PNG (default 0,1,2,3: "
+                        "the x and y of sensors 1 and 2 in the original's 24); the .npy holds all")
     add_data_args(p)
     p.set_defaults(func=run_predict)
 
@@ -131,8 +134,20 @@ def register(sub):
     p.set_defaults(func=run_convert)
 
 
+def _channel_list(text):
+    try:
+        channels = tuple(int(c) for c in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated channel numbers such as "
+                                         f"0,1,2,3; got {text!r}") from None
+    if not channels or min(channels) < 0:
+        raise argparse.ArgumentTypeError(f"channels are numbers from 0; got {text!r}")
+    return channels
+
+
 def run_train(args):
-    from ..training.folder import check_new_run, open_run
+    from ..training.folder import check_new_run, check_run_name, open_run
+    check_run_name(args.logdir, args.run_name)  # its encoding too, before anything else
     if args.resume:
         if not args.run_name:
             raise UsageError("--resume needs --run-name of the run to continue")
@@ -162,21 +177,23 @@ def run_train(args):
         print(f"tf1-birnn train: stopped: {err}", file=sys.stderr)
         return 1
     print(f"run saved in {run_dir}")
-    print(f"view it with: tensorboard --logdir {args.logdir}")
+    print(f"view it with: tensorboard --logdir {run_dir}")
+    print("  then open http://localhost:6006/?smoothing=0#timeseries (each epoch's own loss; "
+          "TensorBoard smooths curves by default)")
     return 0
 
 
 def _restore(args, check_data=None):
     """A run's last checkpoint and its data: ``(checkpoint, X, Y, sess, net)``.
 
-    ``check_data(X)`` runs before TensorFlow is imported, to refuse bad arguments at once."""
+    ``check_data(X, Y)`` runs before TensorFlow is imported, to refuse bad arguments at once."""
     from ..training.checkpoints import last_checkpoint
     from ..training.folder import open_run
     config, _ = open_run(args.run_dir)
     last_checkpoint(args.run_dir)  # a run without any checkpoint: say so before loading data
     X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
     if check_data is not None:
-        check_data(X)
+        check_data(X, Y)
     from ..training.run import restore_newest  # TensorFlow, once every argument is checked
     # the newest checkpoint that restores; a damaged one is reported and skipped
     checkpoint, (_, sess, net, _), _ = restore_newest(config, args.run_dir, out=_warn)
@@ -188,7 +205,7 @@ def _warn(text):
 
 
 def run_evaluate(args):
-    checkpoint, X, Y, sess, net = _restore(args)
+    checkpoint, X, Y, sess, net = _restore(args, lambda X, Y: check_split(len(X)))
     train, test = train_test_split(data_prer(X, Y))
     with sess:
         tl, dl = evaluate(sess, net, train), evaluate(sess, net, test)
@@ -199,32 +216,44 @@ def run_evaluate(args):
 
 def run_predict(args):
     from ..training.checkpoints import write_atomic
-    from ..training.plot import trajectory_png
+    from ..training.plot import channel_names, trajectory_png
     out = args.out or os.path.join(args.run_dir, "predictions")
     stem = os.path.join(out, f"utterance{args.utterance}")
     for path in (f"{stem}.npy", f"{stem}.png"):
         if os.path.exists(path):
             raise FileExistsError(f"{path!r} exists; choose another --out")
 
-    def check_utterance(X):
+    def check_arguments(X, Y):
         if not 0 <= args.utterance < len(X):
             raise UsageError(f"--utterance must be in 0..{len(X) - 1}; got {args.utterance}")
+        D_label = Y[0].shape[1]
+        if max(args.channels) >= D_label:
+            raise UsageError(f"--channels must be in 0..{D_label - 1} (the labels have "
+                             f"{D_label}); got {','.join(map(str, args.channels))}")
 
-    checkpoint, X, Y, sess, net = _restore(args, check_utterance)
+    checkpoint, X, Y, sess, net = _restore(args, check_arguments)
     with sess:
         x, y = data_prer([X[args.utterance]], [Y[args.utterance]])[0]
         pred = predict_utterance(sess, net, x)  # [n_frames, D_label], standardized units
+    mse = float(np.mean((pred - y) ** 2))
+    names = channel_names(y.shape[1])
+    run = os.path.basename(os.path.normpath(args.run_dir))
+    title = (f"{run}, {os.path.basename(checkpoint)}: utterance {args.utterance}, MSE {mse:.4f} "
+             f"over all {y.shape[1]} channels, {len(args.channels)} of them shown")
     # both drawn before the first byte is written; each file through a .tmp renamed into
     # place, so an error or a kill leaves no half-made result under its real name
     npy = io.BytesIO()
     np.save(npy, pred)
-    files = {f"{stem}.npy": npy.getvalue(), f"{stem}.png": trajectory_png(y, pred)}
+    png = trajectory_png(y, pred, channels=args.channels, title=title,
+                         units="standardized units (each channel: mean 0, s.d. 1)")
+    files = {f"{stem}.npy": npy.getvalue(), f"{stem}.png": png}
     os.makedirs(out, exist_ok=True)
     for path, data in files.items():
         write_atomic(path, data)
-    mse = float(np.mean((pred - y) ** 2))
+    shown = ", ".join(f"{c} ({names[c]})" for c in args.channels)
     print(f"utterance {args.utterance}: MSE {mse:.4f} (standardized); wrote {stem}.npy "
-          f"(predicted [n_frames, {pred.shape[1]}]) and {stem}.png (black real, red predicted)")
+          f"(predicted [n_frames, {pred.shape[1]}]) and {stem}.png (channels {shown} of "
+          f"{pred.shape[1]}; black real, red predicted)")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 YJango's tutorial ("循环神经网络——双向LSTM&GRU") reports, on the original X.npy/Y.npy: the LV1
 LSTM network at 0.226/0.453 (train/test) after 10 epochs in 563 s; the LV2 bidirectional GRU
-network at 0.022/0.222 after 200 epochs (about 109 s per epoch); two bidirectional layers at
+network at 0.022/0.222 after 200 epochs (107 s per epoch, ``blog_seconds_per_epoch``); two bidirectional layers at
 0.024/0.193 at epoch 190; "much better than feedforward"; smooth predicted trajectories.
 
 This command trains, with fixed seeds and the same number of epochs for every model, the
@@ -42,12 +42,11 @@ whose second layer reads ``inputs_T`` (``stacking='tutorial'``), to measure that
 import argparse
 import json
 import os
-import platform
 import time
-from dataclasses import replace
 
 from ..core.checks import UsageError, keep_rate_float
 from .blog import blog_figure, blog_match, blog_results, blog_seconds_per_epoch, fmt
+from .estimate import ASSUMPTIONS, host, measure
 from .commands import add_data_args, cut_data, describe_data, positive_float, positive_int
 from ..data.helpers import data_prer, train_test_split
 from ..data.source import DataSource
@@ -57,14 +56,14 @@ from ..training.plot import lag1_autocorrelation, roughness
 # TensorFlow and training.run are imported in the functions that need them, so that
 # `tf1-birnn --help` never loads TensorFlow
 
-__all__ = ["SIZES", "MODELS", "DEFAULT_MODELS", "SEED", "BENCH_CPU", "roughness", "lag1_autocorrelation",
-           "reproduce", "estimate", "flops_per_frame", "default_name", "results_table",
+__all__ = ["SIZES", "MODELS", "DEFAULT_MODELS", "SEED", "roughness", "lag1_autocorrelation",
+           "reproduce", "default_name", "results_table",
            "seeds_table", "plot_curves", "register", "run"]
 
 SEED = 55  # the tutorial's seed (weights, dropout, shuffling) for every model
 SIZES = {
     "full": dict(num_units=1024, learning_rate=7e-5, epochs=200),  # the tutorial's
-    "reduced": dict(num_units=128, learning_rate=3e-3, epochs=30),  # 26 min on 2 busy cores
+    "reduced": dict(num_units=128, learning_rate=3e-3, epochs=30),  # timing: the --size help
     "tiny": dict(num_units=8, learning_rate=3e-3, epochs=2),  # tests
 }
 # model -> (preset, overrides, what it is)
@@ -83,52 +82,6 @@ MODELS = {
 DEFAULT_MODELS = ("ff", "lv1", "lv2", "stacked", "stacked_tutorial")  # the blog's claims
 
 
-# `tf1-birnn bench`, run 5 of docs/performance.md (2026-11-28): the LV2 network at 1024 units,
-# fast path, one utterance per step, on 2 shared CPU cores; frames per second
-BENCH_CPU = dict(num_units=1024, train=1053, eval=2422,
-                 where="tf1-birnn bench, docs/performance.md run 5, fast path, batch 1")
-
-
-def flops_per_frame(config):
-    """Forward multiply-adds x 2 of one frame through ``config``'s network (matmuls only)."""
-    U, D_h, macs = config.num_units, config.D_input, 0
-    gates = {"gru": 3, "lstm": 4}
-    if config.arch == "lv1":
-        return 2 * (gates[config.cell] * (D_h * U + U * U) + U * config.D_label)
-    n_ff = config.n_ff
-    for _ in range(n_ff):  # feedforward layers before the RNN
-        macs, D_h = macs + D_h * U, U
-    if config.arch == "birnn":
-        D_in = D_h
-        for _ in range(config.n_layers):
-            cells = [config.cell] + ([config.cell_b] if config.cell_b else [])
-            macs += sum(gates[c] * (D_in * U + U * U) for c in cells)
-            D_out = 2 * U if (config.cell_b and config.merge == "concat") else U
-            D_in = D_out if config.stacking == "true" else D_in
-        D_h = D_out
-    for _ in range(n_ff):  # feedforward layers after the RNN
-        macs, D_h = macs + D_h * U, U
-    return 2 * (macs + D_h * config.D_label)
-
-
-def estimate(config, train_frames, eval_frames):
-    """Seconds per epoch of ``config`` on 2 CPU cores, or ``None`` without a bench figure.
-
-    From :data:`BENCH_CPU` (the LV2 network at 1024 units), scaled by the training FLOPs per
-    frame (3x forward) of ``config`` over LV2's: a rough figure that assumes every network
-    runs at LV2's FLOP rate (the feedforward one, with no recurrence, likely runs faster).
-    Only for 1024 units, the width that was measured. It counts the bench's steady training
-    and evaluation throughput only: building the graph, the first steps, the checkpoint and
-    TensorBoard summaries of each epoch, and other jobs on the same cores come on top. Once a
-    model has run two epochs, a rerun also prints the time measured on this machine."""
-    if config.num_units != BENCH_CPU["num_units"] or config.batch_size != 1 or not config.fast:
-        return None
-    lv2 = flops_per_frame(replace(config, arch="birnn", cell="gru", cell_b="gru",
-                                  merge="sum", n_layers=1, n_ff=2, stacking="true"))
-    ratio = flops_per_frame(config) / lv2
-    return ratio * (train_frames / BENCH_CPU["train"] + eval_frames / BENCH_CPU["eval"])
-
-
 def _gpu_reference(model, config):
     """The only GPU figure we have: the blog's own timing (2017 GPU, tf.scan, 1024 units)."""
     if config.num_units != 1024:
@@ -144,6 +97,8 @@ def _gpu_reference(model, config):
 
 
 def _hours(seconds):
+    if seconds < 90:
+        return f"{seconds:.0f} s"
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
@@ -157,17 +112,19 @@ def _measured(run_dir):
     return seconds[len(seconds) // 2] if seconds else None
 
 
-def _estimate_line(model, config, epochs_left, train_frames, eval_frames, run_dir=None):
-    measured = _measured(run_dir) if run_dir else None
-    here = ("" if measured is None else f"; measured on this machine: {measured:.0f} s/epoch, "
-            f"~{_hours(measured * epochs_left)} for the {epochs_left} left")
-    cpu = estimate(config, train_frames, eval_frames)
-    cpu_text = ("no CPU estimate at this size (bench figures are for 1024 units, fast path, "
-                "batch 1)" if cpu is None else
-                f"~{cpu:.0f} s/epoch, ~{_hours(cpu * epochs_left)} for {epochs_left} epochs on "
-                f"2 CPU cores ({BENCH_CPU['where']}, scaled by FLOPs per frame)")
-    return (f"   estimate: {cpu_text}; GPU: not measured by this project; "
-            f"{_gpu_reference(model, config)}{here}")
+def _estimate_line(model, config, epochs_left, measured_here=None, run_dir=None):
+    """One model's line: this machine's estimate (if measured), its own epochs (if any), the
+    blog's GPU figure."""
+    history = _measured(run_dir) if run_dir else None
+    parts = []
+    if measured_here is not None:
+        parts.append(f"~{measured_here:.0f} s/epoch, ~{_hours(measured_here * epochs_left)} "
+                     f"for {epochs_left} epochs on this machine")
+    if history is not None:
+        parts.append(f"this run so far: {history:.0f} s/epoch, "
+                     f"~{_hours(history * epochs_left)} for the {epochs_left} left")
+    parts.append(f"GPU: not measured by this project; {_gpu_reference(model, config)}")
+    return "   estimate: " + "; ".join(parts)
 
 
 def default_name(size, data):
@@ -279,8 +236,6 @@ def reproduce(X, Y, logdir, name, size="reduced", models=DEFAULT_MODELS, data=Da
     if not test:
         raise ValueError(f"the corpus has {len(X)} utterances, so the tutorial's split (first "
                          "20%) leaves no test utterance; use at least 5")
-    train_frames = sum(len(y) for _, y in train)  # y: [n_frames, D_label]
-    eval_frames = train_frames + sum(len(y) for _, y in test)  # evaluate(train) + (test)
     configs, left = {}, {}
     for model in models:
         preset, extra, what = MODELS[model]
@@ -288,17 +243,18 @@ def reproduce(X, Y, logdir, name, size="reduced", models=DEFAULT_MODELS, data=Da
                                        D_label=int(Y[0].shape[1]), **dict(settings, **extra))
         _check_same_plan(root, model, configs[model])  # before anything is written
         left[model] = configs[model].epochs - _epochs_done(os.path.join(root, model))
-    cpu = [estimate(configs[m], train_frames, eval_frames) for m in models]
-    if None not in cpu:
-        total = sum(c * max(left[m], 0) for c, m in zip(cpu, models))
-        out(f"estimated time for what is left: ~{_hours(total)} on 2 CPU cores "
-            f"({BENCH_CPU['where']}); GPU: not measured by this project")
     if estimate_only:
+        out(f"estimates ({ASSUMPTIONS}):")
+        total = 0.0
         for model in models:
+            cpu = measure(configs[model], train, test).seconds_per_epoch
+            total += cpu * max(left[model], 0)
             out(f"== {model}: {MODELS[model][2]}; {max(left[model], 0)} of "
                 f"{configs[model].epochs} epochs left")
-            out(_estimate_line(model, configs[model], max(left[model], 0), train_frames,
-                               eval_frames, os.path.join(root, model)))
+            out(_estimate_line(model, configs[model], max(left[model], 0), cpu,
+                               os.path.join(root, model)))
+        out(f"estimated time for what is left: ~{_hours(total)} on this machine "
+            f"({host()}, {os.cpu_count()} CPUs)")
         return None
     if os.path.isdir(root):
         out(f"continuing {root}: " + ", ".join(
@@ -314,14 +270,13 @@ def reproduce(X, Y, logdir, name, size="reduced", models=DEFAULT_MODELS, data=Da
         out(f"== {model}: {what}; {config.num_units} units, learning rate "
             f"{config.learning_rate:g}, {config.epochs} epochs, seed {config.seed}")
         if done < config.epochs:
-            out(_estimate_line(model, config, config.epochs - done, train_frames, eval_frames,
-                               run_dir))
+            out(_estimate_line(model, config, config.epochs - done, run_dir=run_dir))
             train_run(None if existing else config, X, Y, root, model, resume=existing,
                       out=out, show_progress=False, epochs=config.epochs)
         results.append(_summary(model, run_dir, _smoothness(run_dir, test)))
     summary = dict(size=size, settings=settings, data=data, name=name,
                    date=time.strftime("%Y-%m-%d"), tensorflow=tf.__version__,
-                   machine=f"{platform.machine()}, {os.cpu_count()} CPUs", models=results)
+                   machine=f"{host()}, {os.cpu_count()} CPUs", models=results)
     with open(os.path.join(root, "reproduce.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
     return summary
@@ -468,7 +423,9 @@ def register(sub):
                        description="Train the blog's networks with fixed seeds, log them to "
                        "TensorBoard and tabulate them beside the blog's figures.")
     p.add_argument("--size", choices=tuple(SIZES), default="reduced",
-                   help="full (the tutorial's settings), reduced (default, <1 h on 2 cores), tiny")
+                   help="full (the tutorial's settings: 1024 units, 200 epochs), reduced (default: "
+                        "128 units, 30 epochs; --estimate said ~9 min for the five models on an AMD "
+                        "EPYC with 2 cores on 2026-12-06), tiny (tests); --estimate measures yours")
     p.add_argument("--epochs", type=positive_int, help="epochs of every model")
     p.add_argument("--num-units", type=positive_int)
     p.add_argument("--learning-rate", type=positive_float, help="of every model")

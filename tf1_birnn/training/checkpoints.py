@@ -11,8 +11,13 @@ Checkpoints are found by listing the folder, never through the absolute paths in
 moved or copied run folder uses its own weights.
 
 ``save_checkpoint`` saves, writes the manifest and keeps the three newest; ``restore`` and
-``last_checkpoint`` name the file that fails; ``set_aside`` moves a damaged checkpoint to
-``damaged/`` instead of deleting it.
+``last_checkpoint`` name the file that fails; a checkpoint whose variables do not fit the
+network (another run's, of other sizes) fails ``restore`` like a damaged one; ``set_aside``
+moves a damaged checkpoint to ``damaged/`` instead of deleting it, never over an earlier one.
+
+Tests stop a save between its steps with ``TF1_BIRNN_TEST_KILL_AT=<step>:<epoch>``
+(:func:`kill_point`: the process SIGKILLs itself there), to show that a kill at any
+instant of a save leaves a run that resumes.
 
 Run folders written before manifests existed (``model.ckpt-<epochs done>``, numbered from 1)
 are read as they are, unverified; their RNN weights carry the names TensorFlow gave them then
@@ -24,11 +29,13 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import signal
 
 __all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "epochs_done", "write_manifest",
            "write_atomic",
            "verify_checkpoint", "remove_checkpoint", "last_checkpoint", "save_checkpoint",
-           "restore", "set_aside", "legacy_names", "PREFIX"]
+           "restore", "set_aside", "legacy_names", "kill_point", "remove_leftovers", "PREFIX"]
 
 PREFIX = "model.ckpt"
 _INDEX = re.compile(r"^model\.ckpt-(\d+)\.index$")
@@ -40,6 +47,15 @@ _GATE_VARIABLE = re.compile(r"^(.+)/(?:igate|fgate|ogate|cell|rgate|ugate)/(?:Wx
 
 class CheckpointError(ValueError):
     """A run has no checkpoint that can be restored, or one is damaged."""
+
+
+def kill_point(step, epoch):
+    """Signal this process at save step ``step`` of ``epoch`` when the tests ask for it:
+    ``TF1_BIRNN_TEST_KILL_AT=<step>:<epoch>`` sends SIGKILL, ``<step>:<epoch>:TERM`` SIGTERM;
+    otherwise nothing."""
+    wanted = os.environ.get("TF1_BIRNN_TEST_KILL_AT")
+    if wanted in (f"{step}:{epoch}", f"{step}:{epoch}:TERM"):
+        os.kill(os.getpid(), signal.SIGTERM if wanted.endswith(":TERM") else signal.SIGKILL)
 
 
 class Checkpoint:
@@ -58,10 +74,10 @@ class Checkpoint:
 
 
 def _files_of(run_dir, number):
-    """The files of checkpoint ``number`` (``.index`` and ``.data-*``), sorted."""
-    stem = f"{PREFIX}-{number}."
-    return sorted(f for f in os.listdir(run_dir) if f.startswith(stem) and
-                  (f.endswith(".index") or ".data-" in f))
+    """The files of checkpoint ``number`` (``.index`` and ``.data-<i>-of-<n>``; not the
+    ``.tempstate`` files of a save cut short), sorted."""
+    files = re.compile(rf"^{re.escape(PREFIX)}-{number}\.(index|data-\d+-of-\d+)$")
+    return sorted(f for f in os.listdir(run_dir) if files.match(f))
 
 
 def _sha256(path):
@@ -116,6 +132,10 @@ def verify_checkpoint(checkpoint):
         raise CheckpointError(f"{path}: not a readable checkpoint manifest ({e})") from None
     if not any(name.endswith(".index") for name, _, _ in items):
         raise CheckpointError(f"{path}: the manifest lists no .index file")
+    outside = [name for name, _, _ in items if os.path.basename(name) != name]
+    if outside:
+        raise CheckpointError(f"{path}: the manifest names a file outside the run folder "
+                              f"({outside[0]!r})")
     for name, size, sha in items:
         file = os.path.join(run_dir, name)
         if not os.path.isfile(file):
@@ -221,21 +241,38 @@ def legacy_names(variables):
     return mapping
 
 
+def _check_fits(path, saved, mapping):
+    """Refuse a checkpoint whose variables have other shapes than this network's (TensorFlow
+    would restore them and fail only when the network runs)."""
+    for name, v in mapping.items():
+        if name in saved and list(saved[name]) != v.shape.as_list():
+            raise CheckpointError(f"{path}: does not fit this network ({name} is "
+                                  f"{list(saved[name])} there, {v.shape.as_list()} here)")
+
+
 def restore(saver, sess, path):
     """``saver.restore``, or from a checkpoint of the old variable names (``legacy_names``);
-    :class:`CheckpointError` naming ``path`` when it fails."""
+    :class:`CheckpointError` naming ``path`` when it fails or does not fit the network."""
     import tensorflow as tf  # here, so that listing and verifying a run needs no TensorFlow
     try:
-        try:
+        saved = dict(tf.train.list_variables(path))
+        with sess.graph.as_default():
+            variables = tf.compat.v1.global_variables()
+        mapping = {v.op.name: v for v in variables}
+        if set(mapping) <= set(saved):
+            _check_fits(path, saved, mapping)
             saver.restore(sess, path)
-        except tf.errors.NotFoundError:  # a name missing: maybe a checkpoint of old names
-            saved = {name for name, _ in tf.train.list_variables(path)}
-            with sess.graph.as_default():
-                mapping = legacy_names(tf.compat.v1.global_variables())
-            if not set(mapping) <= saved:
-                raise
+        else:  # a name missing: maybe a checkpoint of old names
+            missing = sorted(set(mapping) - set(saved))
+            mapping = legacy_names(variables)
+            if not set(mapping) <= set(saved):
+                raise CheckpointError(f"{path}: does not fit this network (it has no "
+                                      f"{missing[0]}{' ...' if len(missing) > 1 else ''})")
+            _check_fits(path, saved, mapping)
             with sess.graph.as_default():
                 tf.compat.v1.train.Saver(var_list=mapping).restore(sess, path)
+    except CheckpointError:
+        raise
     except (tf.errors.OpError, ValueError) as e:
         first = str(getattr(e, "message", e)).strip().splitlines()[0]
         raise CheckpointError(f"{path}: cannot be restored ({type(e).__name__}: {first})") \
@@ -243,14 +280,37 @@ def restore(saver, sess, path):
 
 
 def set_aside(run_dir, damaged):
-    """Move damaged checkpoints to ``run_dir/damaged/`` (they are never deleted)."""
+    """Move damaged checkpoints to ``run_dir/damaged/`` (they are never deleted); return the
+    names they got there: ``model.ckpt-2``, or ``model.ckpt-2~1``, ``~2``... when an
+    earlier one of that name is already there (the caller holds the run's lock)."""
     aside = os.path.join(run_dir, "damaged")
     os.makedirs(aside, exist_ok=True)
+    names = []
     for c in damaged:
-        stem = f"{c.name}."
+        stem, taken = f"{c.name}.", os.listdir(aside)
+        name, k = c.name, 0
+        while any(f.startswith(f"{name}.") for f in taken):
+            k += 1
+            name = f"{c.name}~{k}"
         for f in os.listdir(run_dir):
             if f.startswith(stem):
-                os.replace(os.path.join(run_dir, f), os.path.join(aside, f))
+                os.replace(os.path.join(run_dir, f),
+                           os.path.join(aside, name + f[len(c.name):]))
+        names.append(name)
+    return names
+
+
+def remove_leftovers(run_dir):
+    """Delete what saves cut short left behind: TensorFlow's ``*.tempstate*`` files and
+    ``*_temp*/`` folders of a checkpoint, and our own ``*.tmp`` files."""
+    for f in os.listdir(run_dir):
+        path = os.path.join(run_dir, f)
+        ours = f.endswith(".tmp") and os.path.isfile(path)
+        if f.startswith(PREFIX) and ("tempstate" in f or "_temp" in f) or ours:
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.remove(path)
 
 
 def save_checkpoint(saver, sess, run_dir, epoch, keep=3):
@@ -261,11 +321,15 @@ def save_checkpoint(saver, sess, run_dir, epoch, keep=3):
     try:
         saver.save(sess, os.path.join(run_dir, PREFIX), global_step=epoch,
                    write_meta_graph=False, write_state=False)
+        kill_point("saved", epoch)
         write_manifest(run_dir, epoch)
     except BaseException:
         remove_checkpoint(run_dir, epoch)
         raise
+    kill_point("manifest", epoch)
     checkpoints = list_checkpoints(run_dir)
     for old in checkpoints[keep:]:
         remove_checkpoint(run_dir, old.number)
+        kill_point("pruned", epoch)
     write_checkpoint_state(run_dir, checkpoints[:keep])
+    kill_point("state", epoch)

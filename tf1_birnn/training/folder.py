@@ -12,7 +12,7 @@ import time
 from .checkpoints import write_atomic
 from .config import RunConfig
 
-__all__ = ["open_run", "check_new_run", "new_run_dir", "find_runs", "read_json", "write_json"]
+__all__ = ["open_run", "check_run_name", "check_new_run", "new_run_dir", "find_runs", "read_json", "write_json"]
 
 
 def write_json(path, obj):
@@ -41,22 +41,39 @@ def _name_limit(logdir):
         return 255
 
 
-def check_new_run(logdir, run_name):
-    """Raise unless ``run_name`` (``None``: a generated name) can be a new run in ``logdir``."""
+def _utf8(text, what):
+    """Refuse text that cannot be written as UTF-8 (undecodable bytes on the command line
+    arrive as surrogates; TensorFlow's file writers would fail on them much later)."""
+    try:
+        os.fspath(text).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} must be UTF-8 text (it holds bytes that are not); got "
+                         f"{os.fspath(text)!a}") from None
+
+
+def check_run_name(logdir, run_name):
+    """Raise unless ``logdir`` and ``run_name`` (``None``: a generated name) can name a run
+    folder: UTF-8 text, a folder for ``logdir``, a plain name the file system allows."""
+    _utf8(logdir, "--logdir")
     if os.path.exists(logdir) and not os.path.isdir(logdir):
         raise NotADirectoryError(f"--logdir {logdir!r} is a file, not a folder")
     if run_name is None:
         return
-    if not run_name or os.sep in run_name or run_name in (".", ".."):
+    _utf8(run_name, "run name")
+    if not run_name or os.sep in run_name or run_name in (".", "..") or "\0" in run_name:
         raise ValueError(f"run name must be a plain folder name; got {run_name!r}")
     limit = _name_limit(logdir)
     if len(os.fsencode(run_name)) > limit:
         raise ValueError(f"run name is too long: {len(os.fsencode(run_name))} bytes, the file "
                          f"system allows {limit}; got {run_name[:40]!r}...")
-    run_dir = os.path.join(logdir, run_name)
-    if os.path.exists(run_dir):
-        raise FileExistsError(f"run {run_dir!r} already exists; pass --resume to continue it "
-                              "or choose another --run-name")
+
+
+def check_new_run(logdir, run_name):
+    """Raise unless ``run_name`` (``None``: a generated name) can be a new run in ``logdir``."""
+    check_run_name(logdir, run_name)
+    if run_name is not None and os.path.exists(os.path.join(logdir, run_name)):
+        raise FileExistsError(f"run {os.path.join(logdir, run_name)!r} already exists; pass "
+                              "--resume to continue it or choose another --run-name")
 
 
 def new_run_dir(logdir, run_name=None, preset="run"):
@@ -80,6 +97,7 @@ _HISTORY_KEYS = ("epoch", "train", "test", "seconds")
 def open_run(run_dir):
     """Read a run's ``(RunConfig, history)``; ``ValueError`` naming the file if it is not a
     run folder or a file in it is malformed."""
+    _utf8(run_dir, "the run folder")  # TensorFlow reads its checkpoints by UTF-8 path
     path = os.path.join(run_dir, "config.json")
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(errno.ENOENT, "no such run folder", run_dir)

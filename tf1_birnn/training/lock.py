@@ -1,7 +1,13 @@
-"""``RunLock``: a ``lock`` file holding the owner's pid, so that two processes never train
-the same run folder at once. A lock whose process no longer exists is taken over. No
-TensorFlow here, so the command line can name ``RunLocked`` without importing it."""
-import errno
+"""``RunLock``: one process at a time trains a run folder.
+
+The lock is an exclusive ``flock`` on ``run_dir/lock``, held while the process trains; the
+file holds the owner's pid, for the message. The kernel drops the ``flock`` when its
+process ends, however it ends (SIGKILL included), so a lock left by a dead process is free
+without any check-then-remove step that two processes could run at once: taking it over is
+the same single system call as taking a fresh one. No TensorFlow here, so the command line
+can name ``RunLocked`` without importing it.
+"""
+import fcntl
 import os
 
 __all__ = ["RunLock", "RunLocked"]
@@ -11,63 +17,61 @@ class RunLocked(RuntimeError):
     """Another live process holds the run's lock."""
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
-
-
 class RunLock:
-    """``with RunLock(run_dir):`` holds ``run_dir/lock`` (the pid) for the block.
+    """``with RunLock(run_dir):`` holds ``run_dir/lock`` (an exclusive ``flock``, the file
+    holding our pid) for the block.
 
-    Raises :class:`RunLocked` when a live process holds it; a lock left by a dead process is
-    taken over.
+    Raises :class:`RunLocked` when another process holds it; the lock file of a process that
+    has ended (its ``flock`` gone with it) is taken over.
     """
 
     def __init__(self, run_dir):
         self.path = os.path.join(run_dir, "lock")
-        self.held = False
+        self.fd = None
+
+    @property
+    def held(self):
+        return self.fd is not None
 
     def acquire(self):
-        for _ in range(2):
+        while True:
+            # never through a symbolic link: we truncate what we open
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                pid = self._owner()
-                if pid is not None and pid != os.getpid() and _alive(pid):
-                    raise RunLocked(f"{os.path.dirname(self.path)} is in use by process {pid} "
-                                    f"(lock file {self.path}); wait for it to finish") from None
-                try:  # a stale lock (dead owner, or garbage): take it over
-                    os.remove(self.path)
-                except FileNotFoundError:
-                    pass
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(f"{os.getpid()}\n")
-            self.held = True
-            return self
-        raise RunLocked(f"cannot take the lock {self.path}: another process keeps taking it")
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = self._owner(fd)
+                os.close(fd)
+                who = f"process {owner}" if owner else "another process"
+                raise RunLocked(f"{os.path.dirname(self.path)} is in use by {who} (lock file "
+                                f"{self.path}); wait for it to finish") from None
+            if self._still_at_path(fd):
+                break
+            os.close(fd)  # its owner removed it between our open and flock: take the new one
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return self
 
-    def _owner(self):
+    def _still_at_path(self, fd):
         try:
-            with open(self.path, encoding="utf-8") as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return None
+            return os.stat(self.path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
+
+    @staticmethod
+    def _owner(fd):
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        return int(text) if text.isdigit() else None
 
     def release(self):
-        if self.held:
-            self.held = False
-            try:
-                if self._owner() == os.getpid():
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            try:  # removed while held: whoever opened it meanwhile sees it is gone and retries
+                if self._still_at_path(fd):
                     os.remove(self.path)
-            except OSError as e:
-                if e.errno != errno.ENOENT:
-                    raise
+            finally:
+                os.close(fd)
 
     def __enter__(self):
         return self.acquire()

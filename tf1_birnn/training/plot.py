@@ -65,8 +65,9 @@ def _check(real, pred, channels):
     return real, pred
 
 
-def _draw(fig, real, pred, channels, title, names):
-    """Draw ``real``/``pred`` `[n_frames, D_label]` into ``fig``: one panel per channel."""
+def _draw(fig, real, pred, channels, title, names, units=None):
+    """Draw ``real``/``pred`` `[n_frames, D_label]` into ``fig``: one panel per channel;
+    ``units``: what the values are in (one label beside all panels)."""
     names = names or channel_names(real.shape[1])
     axes = fig.subplots(len(channels), 1, sharex=True, squeeze=False)[:, 0]
     for ax, ch in zip(axes, channels):
@@ -78,6 +79,8 @@ def _draw(fig, real, pred, channels, title, names):
     axes[-1].set_xlabel("frame (10 ms)")
     if title:
         fig.suptitle(title)
+    if units:
+        fig.supylabel(units, fontsize=9)
     fig.tight_layout()
 
 
@@ -93,15 +96,17 @@ def plot_trajectories(real, pred, channels=(0, 1, 2, 3), title=None, names=None)
     return fig
 
 
-def trajectory_png(real, pred, channels=(0, 1, 2, 3), title=None, names=None, dpi=100):
-    """The picture of ``plot_trajectories`` as PNG bytes (drawn off-screen, without pyplot)."""
+def trajectory_png(real, pred, channels=(0, 1, 2, 3), title=None, names=None, dpi=100,
+                   units=None):
+    """The picture of ``plot_trajectories`` as PNG bytes (drawn off-screen, without pyplot);
+    ``units``: what the values are in, e.g. 'standardized units'."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     real, pred = _check(real, pred, channels)
     fig = Figure(figsize=(9, 1.6 * len(channels)), dpi=dpi)
     FigureCanvasAgg(fig)
-    _draw(fig, real, pred, channels, title, names)
+    _draw(fig, real, pred, channels, title, names, units)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

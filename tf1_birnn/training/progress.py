@@ -1,6 +1,9 @@
 """Progress per epoch: a ``tqdm`` bar with ETA on a terminal, plain lines elsewhere."""
+import shutil
 import sys
 import time
+
+from ..core.quiet import is_terminal
 
 __all__ = ["progress"]
 
@@ -30,11 +33,12 @@ def progress(total, desc, enabled=True, file=None):
     file = file or sys.stderr
     if not enabled:
         return _Lines(total, desc, file, n_lines=0)
-    if file.isatty():
+    if is_terminal(file):
         try:
             from tqdm import tqdm
         except ImportError:  # tqdm is optional: `pip install tf1_birnn[progress]`
             pass
-        else:
-            return tqdm(total=total, desc=desc, file=file, leave=False, unit="step")
+        else:  # (the width from the terminal: stderr may be quiet's filter, a pipe)
+            return tqdm(total=total, desc=desc, file=file, leave=False, unit="step",
+                        ncols=shutil.get_terminal_size().columns)
     return _Lines(total, desc, file)

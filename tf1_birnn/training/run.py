@@ -28,11 +28,11 @@ from dataclasses import asdict, replace
 import numpy as np
 import tensorflow as tf
 
-from ..data.helpers import data_prer, train_test_split
+from ..data.helpers import check_split, data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
-from .checkpoints import (PREFIX, CheckpointError, epochs_done, last_checkpoint,
-                          list_checkpoints, restore, save_checkpoint, set_aside,
-                          verify_checkpoint, write_atomic)
+from .checkpoints import (PREFIX, CheckpointError, kill_point, last_checkpoint,
+                          list_checkpoints, remove_leftovers, restore, save_checkpoint,
+                          set_aside, verify_checkpoint)
 from .lock import RunLock
 from ..core.network import build_network
 from .config import PRESETS, RunConfig, preset_config
@@ -49,6 +49,27 @@ def _recorded_corpus(run_dir):
     """The corpus fingerprint recorded in ``run_dir/history.json`` (``None``: not recorded)."""
     path = os.path.join(run_dir, "history.json")
     return read_json(path).get("corpus") if os.path.isfile(path) else None
+
+
+def _check_records(run_dir, checkpoints):
+    """Refuse a run whose checkpoints and ``history.json`` tell different epochs, rather
+    than relabel its checkpoints (e.g. its manifests deleted: ``model.ckpt-1`` would read as
+    a run made before manifests, holding 1 epoch, while history.json records 2)."""
+    if not checkpoints or not os.path.isfile(os.path.join(run_dir, "history.json")):
+        return
+    recorded = len(open_run(run_dir)[1])
+    newest = checkpoints[0]
+    legacy = not newest.verified
+    zero = legacy and any(f.startswith(f"{PREFIX}-0.") for f in os.listdir(run_dir))
+    if not zero and recorded == newest.epoch + 1 or not legacy and recorded > newest.epoch:
+        return  # (more rows than checkpoints: the epoch in progress, or a damaged one)
+    if zero:  # a run made before manifests numbered its checkpoints from 1
+        why = f"{PREFIX}-0 has no manifest, so its checkpoints' manifests are missing"
+    else:
+        why = f"{newest.name} holds {newest.epoch + 1} epochs" + (
+            " (read as a run made before manifests: it has none)" if legacy else "")
+    raise CheckpointError(f"the records of run {run_dir!r} disagree: history.json records "
+                          f"{recorded} epochs but {why}; the run is left as it is")
 
 
 def _physical_memory():
@@ -99,9 +120,11 @@ def build_session(config, checkpoint=None):
     return graph, sess, net, saver
 
 
-def restore_newest(config, run_dir, out=print):
+def restore_newest(config, run_dir, out=print, move=False):
     """Build ``config``'s network and restore the newest checkpoint of ``run_dir`` that
-    restores, falling back to older ones (and saying so) when one is damaged.
+    restores, falling back to older ones (and saying so, one line each) when one is damaged
+    or does not fit the network; ``move=True`` (the caller holds the lock) moves those to
+    ``damaged/``. A run whose records disagree is refused (``_check_records``).
 
     Returns ``(checkpoint, (graph, sess, net, saver), damaged)``: a ``Checkpoint``, the
     session and the list of newer checkpoints that could not be used.
@@ -109,6 +132,7 @@ def restore_newest(config, run_dir, out=print):
     checkpoints = list_checkpoints(run_dir)
     if not checkpoints:
         raise CheckpointError(f"run {run_dir!r} has no checkpoint yet")
+    _check_records(run_dir, checkpoints)
     built, damaged = None, []
     for c in checkpoints:
         try:
@@ -119,16 +143,18 @@ def restore_newest(config, run_dir, out=print):
             with graph.as_default():
                 restore(saver, sess, c.path)
         except CheckpointError as e:
-            out(f"{c.name} (epoch {c.epoch}) is damaged: {e}")
-            damaged.append(c)
+            damaged.append((c, e))
             continue
-        if damaged:
-            out(f"using the previous checkpoint {c.name} (epoch {c.epoch}) instead")
-        return c, built, damaged
+        aside = set_aside(run_dir, [d for d, _ in damaged]) if move else [None] * len(damaged)
+        for (d, e), name in zip(damaged, aside):  # one line each
+            moved = f"; moved to {os.path.join(run_dir, 'damaged', name)}" if name else ""
+            out(f"{d.name} (epoch {d.epoch}) is damaged: {e}; using {c.name} (epoch "
+                f"{c.epoch}){moved}")
+        return c, built, [d for d, _ in damaged]
     if built is not None:
         built[1].close()
     raise CheckpointError(f"no checkpoint of run {run_dir!r} can be restored "
-                          f"({', '.join(c.name for c in damaged)} damaged); the run is left "
+                          f"({'; '.join(str(e) for _, e in damaged)}); the run is left "
                           "as it is")
 
 
@@ -154,13 +180,6 @@ def _os_errors(where):
         raise
 
 
-def _check_split(train, test, n):
-    if not test or not train:
-        raise ValueError(f"the corpus has {n} utterance(s): the tutorial's split (the first "
-                         f"20 % are test) leaves {len(train)} train and {len(test)} test "
-                         "utterances; give at least 5")
-
-
 def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=print,
               show_progress=True, epochs=None):
     """Train ``config`` on utterances ``X``/``Y`` and log to ``logdir/run_name``.
@@ -172,9 +191,9 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
     over. A new run whose first epoch does not finish leaves no folder behind. Returns the
     run folder.
     """
+    check_split(len(X))
     fingerprint = corpus_fingerprint(X, Y)
     train, test = train_test_split(data_prer(X, Y))
-    _check_split(train, test, len(X))
     if resume:
         if run_name is None:
             raise ValueError("resume needs the name of the run to continue (--run-name)")
@@ -203,16 +222,22 @@ def train_run(config, X, Y, logdir="logs", run_name=None, resume=False, out=prin
 
 
 def _resume(saved, history, run_dir, train, test, fingerprint, out, show_progress, epochs):
+    checkpoints = list_checkpoints(run_dir)
+    if checkpoints and not os.path.isfile(os.path.join(run_dir, "history.json")):
+        raise ValueError(f"{os.path.join(run_dir, 'history.json')} is missing: the corpus "
+                         "and the epochs of this run cannot be checked; the run is left as "
+                         "it is")
     recorded = _recorded_corpus(run_dir)
     if recorded is not None and recorded != fingerprint:
         raise ValueError(f"the corpus differs from the one run {run_dir!r} was trained on "
                          f"(recorded {recorded}, loaded {fingerprint}; data: {saved.data}); "
                          "the run is left as it is")
-    done = epochs_done(run_dir)
-    if not done:
-        raise CheckpointError(f"run {run_dir!r} has no checkpoint to resume from (its first "
-                              "epoch never finished); it is left as it is: delete it to start "
-                              "over, or start a new run with another --run-name")
+    _check_records(run_dir, checkpoints)
+    done = checkpoints[0].epoch + 1 if checkpoints else 0
+    if not done and len(history) > 1:
+        raise CheckpointError(f"the records of run {run_dir!r} disagree: history.json records "
+                              f"{len(history)} epochs but no checkpoint is left; the run is "
+                              "left as it is")
     total = epochs or saved.epochs
     if total < done:
         raise ValueError(f"--epochs {total} is fewer than the {done} epochs run {run_dir!r} "
@@ -222,18 +247,20 @@ def _resume(saved, history, run_dir, train, test, fingerprint, out, show_progres
             "to continue it)")
         return run_dir
     config = replace(saved, epochs=total)
-    checkpoint, built, damaged = restore_newest(config, run_dir, out)
-    if damaged:
-        set_aside(run_dir, damaged)
-        out(f"set aside in {os.path.join(run_dir, 'damaged')}: "
-            f"{', '.join(c.name for c in damaged)}")
-    done = checkpoint.epoch + 1
+    remove_leftovers(run_dir)
+    if done:
+        checkpoint, built, _ = restore_newest(config, run_dir, out, move=True)
+        done = checkpoint.epoch + 1
+        out(f"resuming {run_dir} after epoch {done - 1}")
+    else:  # killed before its first checkpoint counted: nothing trained can be lost
+        built = build_session(config)
+        out(f"run {run_dir} has no finished epoch (its first save was cut short); training "
+            "it from its first epoch")
     if total != saved.epochs:
         write_json(os.path.join(run_dir, "config.json"), asdict(config))
-    out(f"resuming {run_dir} after epoch {done - 1}")
     # drop the rows of epochs whose checkpoint was not written (killed before the save)
     _train(config, built, run_dir, train, test, history[:done], done, fingerprint, out,
-           show_progress, dict(saved=True))
+           show_progress, dict(saved=bool(done), resumed=True))
     return run_dir
 
 
@@ -242,7 +269,7 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
     """Epochs ``done .. config.epochs-1``; ``state["saved"]`` turns True at the first save."""
     graph, sess, net, saver = built
     steps_per_epoch = -(-len(train) // config.batch_size)
-    resume = done > 0
+    resume = state.get("resumed", False)  # drop the events a killed process wrote after `done`
     writer = RunWriter(run_dir, graph, resume_epoch=done if resume else None,
                        resume_step=done * steps_per_epoch if resume else None)
     writer.config_text(asdict(config), done)  # TensorBoard's Text tab: which settings ran
@@ -263,8 +290,8 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
                                 desc=f"epoch {k}")
                 except TrainingDiverged as err:
                     kept = (f"the last good checkpoint, {PREFIX}-{k - 1} (epoch {k - 1}), is "
-                            f"kept in {run_dir}" if state["saved"] else
-                            "no epoch had finished, so no run folder is kept")
+                            f"kept in {run_dir}" if state["saved"] else "no epoch had finished"
+                            + ("" if state.get("resumed") else ", so no run folder is kept"))
                     raise TrainingDiverged(f"{err}; {kept}") from None
                 train_seconds = time.time() - start
                 activity = ReluActivity(net)  # dead ReLUs, counted on the test set's passes
@@ -284,8 +311,10 @@ def _train(config, built, run_dir, train, test, history, done, fingerprint, out,
                 writer.flush()
                 history.append(dict(epoch=k, train=tl, test=dl, train_seconds=train_seconds,
                                     seconds=time.time() - start))
+                kill_point("evaluated", k)
                 write_json(os.path.join(run_dir, "history.json"),
                             dict(corpus=fingerprint, epochs=history))
+                kill_point("history", k)
                 save_checkpoint(saver, sess, run_dir, k)
                 state["saved"] = True
         finally:
