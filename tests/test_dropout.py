@@ -156,6 +156,7 @@ def _grads_and_outputs(sess, randomize, rng, kind, kind_b, merge, lengths, form,
     return sess.run([slow, fast, g_slow, g_fast, masks], {keep_ph: keep}), wrt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("kind, kind_b, merge, lengths", [
     ("gru", "gru", "sum", [6, 2, 4]), ("lstm", "lstm", "concat", [2, 6, 4]),
@@ -171,6 +172,7 @@ def test_fast_equals_faithful_with_dropout(sess, randomize, rng, form, kind, kin
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=v.name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sequential", "shared"])
 def test_fast_loop_modes_with_dropout(sess, randomize, rng, monkeypatch, mode):
     """'shared' stacks the directions' masks on the direction axis K."""

@@ -68,6 +68,7 @@ def test_fast_equals_faithful(sess, randomize, rng, fw, bw, merge, lengths):
     _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sequential", "concurrent", "shared"])
 @pytest.mark.parametrize("fw,bw,lengths", [("gru", "gru", [5, 2, 4]), ("lstm", "lstm", [2, 5, 4]),
                                            ("lstm", "gru", None)])
@@ -146,6 +147,7 @@ def test_fast_lstm_other_h_act_falls_back(sess, randomize, rng):
     _compare(sess, randomize, rng, x, inits, cell, cell_b, "sum", [4, 5, 1])
 
 
+@pytest.mark.slow
 def test_fast_network_matches_faithful(rng):
     """The whole birnn network: same loss and same gradients with ``fast=True``."""
     from tf1_birnn.core.network import build_network

@@ -427,6 +427,7 @@ def test_an_int8_npz_is_counted_as_its_float32_copies(tmp_path):
     load_npz(path, max_bytes=64 * 2 ** 20)  # a raised limit lets it in (it is a valid corpus)
 
 
+@pytest.mark.slow
 def test_lengths_of_a_hundred_million_zeros_are_refused_unread(tmp_path):
     path = tmp_path / "zeros.npz"
     zero_lengths_npz(path)

@@ -147,6 +147,7 @@ def test_variable_length_loss_is_mean_of_utterance_losses(sess, rng, kw):
     assert not np.isclose(loss, np.average(alone, weights=lengths), rtol=1e-3)
 
 
+@pytest.mark.slow
 def test_fixed_length_loss_is_the_tutorials_reduce_mean(rng, new_session, loader):
     """Batch size 1: variable_length=True with the full length, variable_length=False and the
     tutorial's ``tf.reduce_mean((output - labels)**2)`` all agree, on the same weights."""
@@ -317,6 +318,7 @@ def test_no_boolean_mask_is_cast_into_the_graph(sess, kw):
 
 # ---------------------------------------------------------------- dropout inside the cells
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form, fast", [("variational", False), ("candidate", True)])
 def test_cell_dropout_at_keep_one_is_the_network_without_it(rng, new_session, loader, form,
                                                             fast):
