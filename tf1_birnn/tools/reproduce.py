@@ -17,18 +17,18 @@ tables go to ``<logdir>/<name>/results.md`` (with a single ``--seeds N``: to
 ``<logdir>/<name>/seed<N>/results.md``, so that one process per seed can run side by side).
 
 Sizes (``SIZES``): ``full`` is the tutorial's settings (1024 units, learning rate 7e-5, 200
-epochs: an estimated 12.7 h or more on 2 CPU cores for the five models, see ``estimate``);
-``reduced`` is what fits under an hour on 2 busy CPU cores (128 units, learning rate 3e-3, 30
-epochs); ``tiny`` is for tests. Every size trains one utterance
-per Adam step, as the tutorial, and uses the fast RNN path (``tf1_birnn.core.fast``, equal to the
-faithful path to float32 round-off, see ``tests/test_fast.py``).
+epochs); ``reduced`` is 128 units, learning rate 3e-3, 30 epochs; ``tiny`` is for tests.
+Every size trains one utterance per Adam step, as the tutorial, and uses the fast RNN path
+(``tf1_birnn.core.fast``, equal to the faithful path to float32 round-off, see
+``tests/test_fast.py``).
 
 A reproduction lives in ``<logdir>/<name>/`` (default name ``reproduce-<size>-<data>``).
 Running the same command again continues it: finished models are skipped and an interrupted
 one resumes from its last checkpoint (``train_run(resume=True)``); a folder made with other
-settings or data is refused. Before each model it prints a time estimate (``estimate``) from
-``tf1-birnn bench`` figures on 2 CPU cores and, for a GPU, the blog's own timing: no GPU was
-measured by this project.
+settings or data is refused. ``--estimate`` measures each model on this machine
+(``tf1_birnn.tools.estimate``) and prints the time it would take, with the blog's own timing
+for a GPU: no GPU was measured by this project. Before each model a run prints its own
+seconds per epoch so far.
 
 Beyond the blog, the tutorial's last suggestion ("rnn的dropout"): ``lv2_variational`` and
 ``lv2_candidate`` are LV2 with dropout inside the cells (``tf1_birnn.core.dropout``) at the
@@ -424,8 +424,8 @@ def register(sub):
                        "TensorBoard and tabulate them beside the blog's figures.")
     p.add_argument("--size", choices=tuple(SIZES), default="reduced",
                    help="full (the tutorial's settings: 1024 units, 200 epochs), reduced (default: "
-                        "128 units, 30 epochs; --estimate said ~9 min for the five models on an AMD "
-                        "EPYC with 2 cores on 2026-12-06), tiny (tests); --estimate measures yours")
+                        "128 units, 30 epochs; --estimate said ~7 min for the five models on an idle "
+                        "2-core AMD EPYC on 2026-12-06), tiny (tests); --estimate measures yours")
     p.add_argument("--epochs", type=positive_int, help="epochs of every model")
     p.add_argument("--num-units", type=positive_int)
     p.add_argument("--learning-rate", type=positive_float, help="of every model")
