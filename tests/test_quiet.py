@@ -253,3 +253,25 @@ def test_a_train_on_a_terminal_draws_a_progress_bar(tmp_path):
     os.close(main)
     assert re.search(rb"epoch 0: +\d+%\|", seen), seen  # tqdm's bar, not plain lines
     assert not TF_LOG.search(seen.decode(errors="replace"))
+
+
+@pytest.mark.slow
+def test_no_command_prints_a_tensorflow_log_line(tmp_path):
+    """train, evaluate, predict, compare and reproduce, each in a fresh process with
+    TensorFlow's oneDNN rewrites on (whatever this CPU's default): no TensorFlow line."""
+    data = tiny_npz(tmp_path / "tiny.npz", n=6)
+    logs = str(tmp_path / "logs")
+    run = os.path.join(logs, "q")
+    commands = [
+        ["train", "--data", data, "--num-units", "4", "--epochs", "1", "--logdir", logs,
+         "--run-name", "q", "--no-progress", "--batch-size", "2"],
+        ["evaluate", run],
+        ["predict", run, "--utterance", "1", "--out", str(tmp_path / "pred")],
+        ["compare", run],
+        ["reproduce", "--size", "tiny", "--models", "lv2", "--data", data, "--logdir", logs,
+         "--epochs", "1"],
+    ]
+    for argv in commands:
+        out = _python("-m", "tf1_birnn", *argv, env={"TF_ENABLE_ONEDNN_OPTS": "1"})
+        assert out.returncode == 0, (argv, out.stderr)
+        assert not TF_LOG.search(out.stdout + out.stderr), (argv, out.stdout + out.stderr)
