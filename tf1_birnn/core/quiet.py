@@ -29,6 +29,7 @@ Python's tracebacks, progress bars, and ``F`` (fatal) lines, which say why a pro
 aborts. The child outlives a crash of its parent (it ends when the last writer closes the
 pipe), so nothing written before a crash is lost.
 """
+import atexit
 import contextlib
 import importlib.abc
 import importlib.util
@@ -219,9 +220,13 @@ def start_filter():
         return
     try:
         sys.stderr.flush()
-        read, write = os.pipe()
         saved = os.dup(2)
-    except OSError:  # no file descriptor 2 (a closed stderr), or none left: nothing to filter
+    except (OSError, ValueError):  # no file descriptor 2 (a closed stderr): nothing to filter
+        return
+    try:
+        read, write = os.pipe()
+    except OSError:  # no file descriptors left
+        os.close(saved)
         return
     try:
         _child = subprocess.Popen([sys.executable, "-I", "-S", __file__], stdin=read,
@@ -236,7 +241,6 @@ def start_filter():
     _stderr_was_terminal = os.isatty(2)
     os.dup2(write, 2)
     os.close(write)
-    import atexit
     atexit.register(_stop_filter, saved)
 
 
