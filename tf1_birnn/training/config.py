@@ -26,7 +26,7 @@ PRESETS = {
     "stacked": dict(n_layers=2),
 }
 PRESET_HELP = {
-    "quick": "the tutorial's network at 128 units for 8 epochs on the fast RNN path (27 s on "
+    "quick": "the tutorial's network at 128 units for 8 epochs on the fast RNN path (25-27 s on "
              "an idle 2-core AMD EPYC, 2026-12-06)",
     "blog": "the tutorial's LV2 settings (1024 units, 200 epochs)",
     "lv1": "the LV1 network: one LSTM layer + linear",
