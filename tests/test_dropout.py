@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 import reference
-from tiny import CELLS
+from tiny import CELLS, both_paths
 from tf1_birnn.core.dropout import CELL_DROPOUTS, MASK_NAMES
 from tf1_birnn.core.initializers import orthogonal_initializer
 from tf1_birnn.core.keras_ref import keras_layer
@@ -143,14 +143,8 @@ def _grads_and_outputs(sess, randomize, rng, kind, kind_b, merge, lengths, form,
 
     cell = make(kind)
     cell_b = None if kind_b is None else make(kind_b)
-    seq = None if lengths is None else tf.constant(lengths, tf.int32)
-    slow = RNN(cell, cell_b, merge, sequence_length=seq, fast=False)
-    fast = RNN(cell, cell_b, merge, sequence_length=seq, fast=True)
-    weights = [v for c in (cell, cell_b) if c is not None for v in c.variables()]
-    wrt = [x] + inits + weights
-    proj = tf.constant(rng.standard_normal((T, N, slow.shape[-1])).astype(np.float32))
-    g_slow = tf.gradients(tf.reduce_sum(slow * proj), wrt)
-    g_fast = tf.gradients(tf.reduce_sum(fast * proj), wrt)
+    slow, fast, g_slow, g_fast, wrt, weights = both_paths(cell, cell_b, merge, lengths, x,
+                                                          inits, rng)
     randomize(sess, weights, scale=0.4)
     masks = [m for c in (cell, cell_b) if c is not None for m in c.dropout_masks.values()]
     return sess.run([slow, fast, g_slow, g_fast, masks], {keep_ph: keep}), wrt

@@ -13,6 +13,7 @@ from tf1_birnn.core import fast as fast_module
 from tf1_birnn.core.cells import GRUcell, LSTMcell
 from tf1_birnn.core.initializers import orthogonal_initializer
 from tf1_birnn.core.rnn import RNN
+from tiny import both_paths
 
 T, N, D_IN, D_CELL = 5, 3, 4, 6
 
@@ -38,15 +39,9 @@ def _build(rng, fw, bw, D_b=D_CELL, h_act=tf.tanh):
 
 
 def _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths=None):
-    seq = None if lengths is None else tf.constant(lengths, dtype=tf.int32)
-    slow = RNN(cell, cell_b, merge, sequence_length=seq, fast=False)
-    fast = RNN(cell, cell_b, merge, sequence_length=seq, fast=True)
+    slow, fast, g_slow, g_fast, wrt, weights = both_paths(cell, cell_b, merge, lengths, x,
+                                                          inits, rng)
     assert fast.shape.as_list() == slow.shape.as_list()
-    weights = [v for c in (cell, cell_b) if c is not None for v in c.variables()]
-    wrt = [x] + inits + weights
-    proj = tf.constant(rng.standard_normal((T, N, slow.shape[-1])).astype(np.float32))
-    g_slow = tf.gradients(tf.reduce_sum(slow * proj), wrt)
-    g_fast = tf.gradients(tf.reduce_sum(fast * proj), wrt)
     randomize(sess, weights, scale=0.4)
     out_slow, out_fast, gs, gf = sess.run([slow, fast, g_slow, g_fast])
     np.testing.assert_allclose(out_fast, out_slow, rtol=1e-5, atol=1e-5)

@@ -64,11 +64,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@contextlib.contextmanager
 def serving(routes):
-    """A local server on an ephemeral port; yields its base URL ``http://127.0.0.1:P/rnn``."""
-    handler = type("Handler", (_Handler,), {"routes": routes})
+    """A local server of ``routes``; yields its base URL ``http://127.0.0.1:P/rnn``."""
+    return _serve(type("Handler", (_Handler,), {"routes": routes}))
+
+
+@contextlib.contextmanager
+def _serve(handler):
+    """A local server of ``handler`` on an ephemeral port; yields its base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -302,19 +307,9 @@ class _Endless(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@contextlib.contextmanager
 def endless(announce=None):
-    handler = type("Handler", (_Endless,), {"announce": announce})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/rnn"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    """A local server whose files never end (``announce``: the Content-Length it claims)."""
+    return _serve(type("Handler", (_Endless,), {"announce": announce}))
 
 
 @pytest.mark.parametrize("announce", [None, 10 ** 15])

@@ -1,5 +1,6 @@
 """What the tests share besides conftest's fixtures: a tiny learnable corpus (for the
-loader, training, TensorBoard and CLI tests) and ``CELLS``, the cell classes by name."""
+loader, training, TensorBoard and CLI tests), ``CELLS``, the cell classes by name, and
+``both_paths``, the faithful and fast RNN on the same cells with their gradients."""
 import numpy as np
 
 from tf1_birnn.core.network import CELLS  # noqa: F401  ('gru', 'lstm') -> the cell class
@@ -55,3 +56,21 @@ class hold_lock:
     def __exit__(self, *exc):
         self.proc.stdin.close()
         self.proc.wait()
+
+
+def both_paths(cell, cell_b, merge, lengths, x, inits, rng):
+    """``RNN`` of ``cell``/``cell_b`` on the faithful and on the fast path, and the gradients
+    of one random projection of each w.r.t. ``wrt`` (``x``, ``inits`` and the cells' weights):
+    ``(slow, fast, g_slow, g_fast, wrt, weights)`` (tensors in the default graph)."""
+    import tensorflow as tf
+    from tf1_birnn.core.rnn import RNN
+    seq = None if lengths is None else tf.constant(lengths, dtype=tf.int32)
+    slow = RNN(cell, cell_b, merge, sequence_length=seq, fast=False)
+    fast = RNN(cell, cell_b, merge, sequence_length=seq, fast=True)
+    weights = [v for c in (cell, cell_b) if c is not None for v in c.variables()]
+    wrt = [x] + inits + weights
+    T, N = x.shape[0], x.shape[1]
+    proj = tf.constant(rng.standard_normal((T, N, slow.shape[-1])).astype(np.float32))
+    g_slow = tf.gradients(tf.reduce_sum(slow * proj), wrt)
+    g_fast = tf.gradients(tf.reduce_sum(fast * proj), wrt)
+    return slow, fast, g_slow, g_fast, wrt, weights

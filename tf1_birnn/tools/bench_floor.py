@@ -114,6 +114,7 @@ def epoch_floor(floors, n_gates, train_frames, eval_frames, eval_batch=16):
     16, the two batch sizes measured."""
     f = floors[n_gates]
     if eval_batch not in (1, 16):
-        raise ValueError(f"the floor is measured at evaluation batches of 1 and 16; got {eval_batch}")
+        raise ValueError(f"the floor is measured at evaluation batches of 1 and 16; "
+                         f"got {eval_batch}")
     per_eval_frame = min(f["sequential"], f["concurrent"]) if eval_batch == 1 else f["batch16"] / 16
     return train_frames / train_floor_fps(floors, n_gates) + eval_frames * per_eval_frame
