@@ -20,11 +20,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 TF_LOG = re.compile(r"^[IWEF]\d{4} [\d:.]+ +\d+ \w+\.cc:\d+\]|absl::InitializeLog", re.M)
 
 
+def _clean_env(**extra):
+    """This environment without TensorFlow's and our log settings, running this checkout."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TF_CPP_", "TF1_BIRNN_", "TF_ENABLE_ONEDNN"))}
+    return dict(env, PYTHONPATH=str(ROOT), **extra)
+
+
 def _python(*args, verbose=False, timeout=300, env=None):
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("TF_CPP_", "TF1_BIRNN_", "TF_ENABLE_ONEDNN"))}
-    clean["PYTHONPATH"] = str(ROOT)
-    clean.update(env or {})
+    clean = _clean_env(**(env or {}))
     if verbose:
         clean["TF1_BIRNN_VERBOSE"] = "1"
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=clean,
@@ -234,11 +238,10 @@ def test_a_train_on_a_terminal_draws_a_progress_bar(tmp_path):
     import pty
     data = tiny_npz(tmp_path / "tiny.npz", n=10)
     main, child = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP_", "TF1_BIRNN_"))}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tf1_birnn", "train", "--data", data, "--num-units", "4",
          "--epochs", "1", "--logdir", str(tmp_path / "logs"), "--run-name", "t"],
-        stdout=subprocess.DEVNULL, stderr=child, env=dict(env, PYTHONPATH=str(ROOT)), cwd=ROOT)
+        stdout=subprocess.DEVNULL, stderr=child, env=_clean_env(), cwd=ROOT)
     os.close(child)
     seen = b""
     while True:

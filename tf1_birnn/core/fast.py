@@ -55,7 +55,8 @@ import tensorflow as tf
 
 from .checks import check_choice
 
-__all__ = ["fast_recurrences", "has_fast_recurrence", "loop_mode", "LOOPS", "LOOP_MODES"]
+__all__ = ["fast_recurrences", "has_fast_recurrence", "loop_mode", "auto_loop_mode", "LOOPS",
+           "LOOP_MODES"]
 
 LOOP_MODES = ("auto", "sequential", "concurrent", "shared")
 LOOPS = "auto"  # how the directions' loops run, one of LOOP_MODES (see above)
@@ -85,8 +86,14 @@ def loop_mode(cells):
     check_choice(LOOPS, "fast.LOOPS", LOOP_MODES)
     if LOOPS != "auto":
         return LOOPS
-    weights = sum(4 * c.D_cell * int(c.W_h.shape[1]) for c in cells if has_fast_recurrence(c))
-    return "sequential" if weights > cache_bytes() // 2 else "concurrent"
+    return auto_loop_mode(sum(4 * c.D_cell * int(c.W_h.shape[1])
+                              for c in cells if has_fast_recurrence(c)))
+
+
+def auto_loop_mode(weight_bytes):
+    """What 'auto' picks for loops whose ``W_h`` together take ``weight_bytes``: 'sequential'
+    when they exceed half of ``cache_bytes()``, else 'concurrent'."""
+    return "sequential" if weight_bytes > cache_bytes() // 2 else "concurrent"
 
 
 class _Order:
@@ -294,7 +301,8 @@ def _lstm_recurrence(order, xw, W_h, h0, c0, mask=None, m_h=None, m_c=None):
                 g = g * m_c
             c_new = f * c + i * g  # memory cell
             h_new = o * tf.tanh(c_new)
-            if mask is not None:  # keep h and c on padded frames (as rnn._masked_step; no boolean tensor)
+            # keep h and c on padded frames (as rnn._masked_step; no boolean tensor)
+            if mask is not None:
                 m = elems[1]  # [1, n_samples, 1], 1.0 on real frames
                 h_new, c_new = m * h_new + (1 - m) * h, m * c_new + (1 - m) * c
             return (h_new, c_new), (h_new, c_new, z)

@@ -31,9 +31,9 @@ import urllib.request
 from ..core.quiet import is_terminal
 from . import limits, loader
 
-__all__ = ["EXPECTED", "EXPECTED_SIZES", "DEFAULT_BASE_URL", "REPOSITORY_URL", "NPZ_NAME", "FetchError",
-           "NetworkError", "default_data_dir", "git_blob_id", "fetch_file", "fetch_data",
-           "load_fetched"]
+__all__ = ["EXPECTED", "EXPECTED_SIZES", "DEFAULT_BASE_URL", "REPOSITORY_URL", "NPZ_NAME",
+           "FetchError", "NetworkError", "default_data_dir", "git_blob_id", "fetch_file",
+           "fetch_data", "load_fetched"]
 
 # git blob ids of the two files in YJango/tensorflow_basic_tutorial@master
 EXPECTED = {"X.npy": "e7a331c8f3d4595a2a582488825e438f4d87fad3",

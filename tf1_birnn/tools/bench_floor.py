@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-__all__ = ["recurrence_floor", "FLOOR_MODES", "auto_mode", "measure_floors", "describe_floors",
-           "train_floor_fps", "epoch_floor"]
+__all__ = ["recurrence_floor", "FLOOR_MODES", "auto_mode", "measure_floors",
+           "describe_floors", "train_floor_fps", "epoch_floor"]
 
 FLOOR_MODES = ("sequential", "concurrent", "shared")
 
@@ -67,9 +67,8 @@ def recurrence_floor(num_units, n_gates=3, batch=1, steps=400, repeats=3, mode="
 
 def auto_mode(num_units, n_gates):
     """The loop mode ``fast.LOOPS`` 'auto' picks for two directions of this size here."""
-    from ..core import fast
-    weights = 2 * 4 * num_units * n_gates * num_units  # both directions' W_h, float32
-    return "sequential" if weights > fast.cache_bytes() // 2 else "concurrent"
+    from ..core.fast import auto_loop_mode
+    return auto_loop_mode(2 * 4 * num_units * n_gates * num_units)  # both W_h, float32
 
 
 def measure_floors(num_units, gate_counts, steps, repeats):

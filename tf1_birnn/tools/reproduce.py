@@ -2,8 +2,9 @@
 
 YJango's tutorial ("循环神经网络——双向LSTM&GRU") reports, on the original X.npy/Y.npy: the LV1
 LSTM network at 0.226/0.453 (train/test) after 10 epochs in 563 s; the LV2 bidirectional GRU
-network at 0.022/0.222 after 200 epochs (107 s per epoch, ``blog_seconds_per_epoch``); two bidirectional layers at
-0.024/0.193 at epoch 190; "much better than feedforward"; smooth predicted trajectories.
+network at 0.022/0.222 after 200 epochs (107 s per epoch, ``blog_seconds_per_epoch``); two
+bidirectional layers at 0.024/0.193 at epoch 190; "much better than feedforward"; smooth
+predicted trajectories.
 
 This command trains, with fixed seeds and the same number of epochs for every model, the
 networks that make these claims (``MODELS``) and logs each to TensorBoard in
@@ -423,9 +424,10 @@ def register(sub):
                        description="Train the blog's networks with fixed seeds, log them to "
                        "TensorBoard and tabulate them beside the blog's figures.")
     p.add_argument("--size", choices=tuple(SIZES), default="reduced",
-                   help="full (the tutorial's settings: 1024 units, 200 epochs), reduced (default: "
-                        "128 units, 30 epochs; --estimate said ~7 min for the five models on an idle "
-                        "2-core AMD EPYC on 2026-12-06), tiny (tests); --estimate measures yours")
+                   help="full (the tutorial's settings: 1024 units, 200 epochs), reduced "
+                        "(default: 128 units, 30 epochs; --estimate said ~7 min for the five "
+                        "models on an idle 2-core AMD EPYC on 2026-12-06), tiny (tests); "
+                        "--estimate measures yours")
     p.add_argument("--epochs", type=positive_int, help="epochs of every model")
     p.add_argument("--num-units", type=positive_int)
     p.add_argument("--learning-rate", type=positive_float, help="of every model")

@@ -12,7 +12,8 @@ import time
 from .checkpoints import write_atomic
 from .config import RunConfig
 
-__all__ = ["open_run", "check_run_name", "check_new_run", "new_run_dir", "find_runs", "read_json", "write_json"]
+__all__ = ["open_run", "check_run_name", "check_new_run", "new_run_dir", "find_runs",
+           "read_json", "write_json"]
 
 
 def write_json(path, obj):
