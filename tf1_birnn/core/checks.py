@@ -4,12 +4,8 @@ import argparse
 import math
 import numbers
 
-__all__ = ["UsageError", "check_size", "check_choice", "positive_int", "positive_float",
+__all__ = ["check_size", "check_choice", "positive_int", "positive_float",
            "keep_rate_float"]
-
-
-class UsageError(ValueError):
-    """A bad argument or file given on the command line (printed as one line by the CLI)."""
 
 
 def check_size(value, name, minimum=1):

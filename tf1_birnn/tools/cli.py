@@ -19,9 +19,9 @@ import sys
 import threading
 
 from ..core import quiet
-from ..core.checks import UsageError
 from ..training.lock import RunLocked
 from . import bench, commands, compare, fetch_data, reproduce
+from .usage import UsageError
 
 __all__ = ["main", "UsageError"]
 

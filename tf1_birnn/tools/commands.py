@@ -6,13 +6,14 @@ import sys
 
 import numpy as np
 
-from ..core.checks import UsageError, positive_float, positive_int
+from ..core.checks import positive_float, positive_int
 from ..data import loader
 from ..data.helpers import check_split, data_prer, train_test_split
 from ..data.source import DataSource
 from ..training.config import (DEFAULT_PRESET, PRESETS, check_resume, flag_fields, flag_name,
                                preset_config)
 from ..training.loop import evaluate, predict_utterance, TrainingDiverged
+from .usage import UsageError
 
 # TensorFlow-heavy modules (training.run, training.plot) are imported in the run functions,
 # so that `tf1-birnn --help` and argument errors never load TensorFlow

@@ -45,7 +45,8 @@ import json
 import os
 import time
 
-from ..core.checks import UsageError, keep_rate_float
+from ..core.checks import keep_rate_float
+from .usage import UsageError
 from .blog import blog_figure, blog_match, blog_results, blog_seconds_per_epoch, fmt
 from .estimate import ASSUMPTIONS, host, measure
 from .commands import add_data_args, cut_data, describe_data, positive_float, positive_int
