@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from tf1_birnn.core.cells import GRUcell
 from tf1_birnn.core.initializers import orthogonal_initializer
-from tf1_birnn.core.cells import UnfusedGRUcell
+from tf1_birnn.tools.unfused import UnfusedGRUcell
 from tf1_birnn.tools.bench import blog_frames, training_flops_per_frame
 from tf1_birnn.tools.bench_epoch import blog_corpus, print_epochs
 from tf1_birnn.tools.cli import main

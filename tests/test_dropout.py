@@ -281,7 +281,7 @@ def test_bad_masks(sess, masks, match):
 @pytest.mark.parametrize("form", FORMS)
 def test_unfused_gru_drops_like_the_fused_one(sess, rng, randomize, form):
     """``UnfusedGRUcell`` (one matmul per gate, for ``tf1-birnn bench``) applies the same masks."""
-    from tf1_birnn.core.cells import UnfusedGRUcell
+    from tf1_birnn.tools.unfused import UnfusedGRUcell
     x = rng.standard_normal((T, N, D_IN)).astype(np.float32)
     masks = _random_masks(rng, form, 0.5)
     x_ph = tf.compat.v1.placeholder(tf.float32, [None, None, D_IN])

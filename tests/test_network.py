@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf1_birnn.core.cells import LSTMcell
 from tf1_birnn.core.network import build_network
 
 D_INPUT, D_LABEL, UNITS = 3, 2, 4
@@ -45,7 +46,7 @@ def test_output_shapes(sess, rng, kw, n_rnn_layers):
 def test_lv1_is_one_forward_layer_without_dense_layers(sess):
     net = build_network(arch="lv1", cell="lstm", **TINY)
     (fcell, bcell), = net.cells
-    assert bcell is None and fcell.type == "lstm" and fcell.D_input == D_INPUT
+    assert bcell is None and isinstance(fcell, LSTMcell) and fcell.D_input == D_INPUT
     assert sorted(net.weights) == ["output/W", "output/b"]
     assert net.config["L2_penalty"] == 0.0 and net.config["n_ff"] == 0
 
@@ -286,7 +287,7 @@ def test_bad_arguments(sess, arg, value):
 def test_lv1_defaults_to_an_lstm_and_sizes_may_be_numpy_ints(sess):
     net = build_network("lv1", num_units=np.int64(4), D_input=3, D_label=2)
     (fcell, bcell), = net.cells
-    assert fcell.type == "lstm" and bcell is None
+    assert isinstance(fcell, LSTMcell) and bcell is None
     assert fcell.D_cell == 4
 
 

@@ -5,15 +5,20 @@ GRU: Cho et al. (2014). The code follows YJango's tutorial "循环神经网络�
 (RNN LV2) line by line: every gate is a tuple ``(Wx, Wh, b)`` made by ``Gate``; the gates
 are concatenated into ``W_x`` `[D_input, n_gates*D_cell]`, ``W_h`` `[D_cell, n_gates*D_cell]`
 and ``b`` `[n_gates*D_cell]` so that one matmul computes all gates, which ``Slice_W`` cuts
-apart. Gate order, written once:
+apart. Gate order, written once, as each class's ``GATES`` (from which the gates are made,
+fused and sliced):
 
 - LSTM ``[i, f, o, c]`` (input, forget, output gates, candidate cell);
 - GRU ``[r, u, c]`` (reset, update gates, candidate state).
 
+What differs between the two cells is said by the class, not by a type string:
+``has_memory`` (an LSTM carries ``h`` and ``c`` stacked), ``init_states`` and ``hidden``
+(the hidden states of a scan's output).
+
 Equations (``*`` is elementwise):
 
-- LSTM: ``i, f, o = sigmoid(x W_x + h W_h + b)[gate]``, ``g = tanh(...)[c]``,
-  ``c_t = f * c_prev + i * g``, ``h_t = o * h_act(c_t)``.
+- LSTM: ``i, f, o = sigmoid(x W_x + h W_h + b)[gate]``, ``c = tanh(...)[c]``,
+  ``c_t = f * c_prev + i * c``, ``h_t = o * h_act(c_t)``.
 - GRU: ``r, u = sigmoid(x W_x + b + h W_h)[gate]``, ``c = tanh(x W_xc + b_c + r * (h W_hc))``,
   ``h_t = (1 - u) * h_prev + u * c``.
 
@@ -32,15 +37,15 @@ idea): ``dropout='variational'`` multiplies ``current_x`` and ``prev_h`` by per-
 before the fused matmuls, ``dropout='candidate'`` multiplies the candidate ``c``; ``'none'``
 (the default) adds no op. ``keep_rate`` (the network's ``dropout_keep`` placeholder) drives the
 masks; ``masks`` gives fixed ones instead (tests). ``Step`` applies them with ``drop``.
-
-``UnfusedGRUcell`` is the tutorial's LV1 style (one matmul per gate), for ``tf1-birnn bench``.
 """
 import tensorflow as tf
 
 from .checks import check_size
 from .dropout import check_cell_dropout, check_keep_rate, check_masks, draw_masks
 
-__all__ = ["LSTMcell", "GRUcell", "UnfusedGRUcell", "check_cell"]
+__all__ = ["LSTMcell", "GRUcell", "check_cell"]
+
+GATE_BIAS = 0.001  # the tutorial's initial bias of every gate (the LSTM's forget gate: f_bias)
 
 
 def _check_incoming(incoming, D_input):
@@ -78,9 +83,10 @@ def _named(name):
 
 class _Cell:
     """What both cells share: checks, ``Gate``, ``Slice_W``, fusing, the zero state and the
-    dropout masks."""
+    dropout masks. A subclass names its gates in ``GATES``, in the fused order."""
 
-    gate_names = ()
+    GATES = ()  # the gates' names, in the order of the fused W_x, W_h and b
+    has_memory = False  # True when Step carries a memory cell beside h (the LSTM)
 
     def __init__(self, incoming, D_input, D_cell, initializer, dropout="none", keep_rate=1.0,
                  masks=None):
@@ -104,6 +110,11 @@ class _Cell:
                 masks = draw_masks(dropout, keep_rate, tf.shape(incoming)[1], D_input, D_cell)
         self.dropout_masks = masks or {}  # name ('x', 'h', 'c') -> `[n_samples, D]`
 
+    @property
+    def gate_names(self):
+        """The gates' names, ``GATES`` (the name the notebooks read)."""
+        return self.GATES
+
     def drop(self, name, x):
         """``x`` `[..., n_samples, D]` times the dropout mask ``name`` ('x': inputs, 'h':
         recurrent state, 'c': candidate), or ``x`` itself when the cell has no such mask."""
@@ -115,7 +126,7 @@ class _Cell:
         n_samples = tf.shape(self.incoming)[1]
         return tf.zeros(tf.stack([n_samples, self.D_cell]), dtype=tf.float32)
 
-    def Gate(self, bias=0.001, name=None):
+    def Gate(self, bias=GATE_BIAS, name=None):
         """Make one gate's parameters ``(Wx, Wh, b)``: `[D_input, D_cell]`, `[D_cell, D_cell]`,
         `[D_cell]` (``b`` is the constant ``bias``), named ``<name>/Wx``, ``<name>/Wh``,
         ``<name>/b`` (``name``: the gate, e.g. 'rgate')."""
@@ -132,7 +143,19 @@ class _Cell:
         """Gate ``n`` of a fused result: `[n_samples, n_gates*D_cell]` -> `[n_samples, D_cell]`."""
         return x[:, n * self.D_cell:(n + 1) * self.D_cell]
 
-    def _fuse(self, gates, L2):
+    def split_gates(self, x):
+        """A fused result `[n_samples, n_gates*D_cell]` cut with ``Slice_W`` into one
+        `[n_samples, D_cell]` per gate, in ``GATES``' order."""
+        return [self.Slice_W(x, n) for n in range(len(self.GATES))]
+
+    def _make_gates(self, L2, **biases):
+        """Make every gate of ``GATES`` with ``Gate`` (initial bias ``biases[name]``, else
+        ``Gate``'s), keep each as the attribute of its name, and fuse them."""
+        gates = []
+        for name in self.GATES:
+            gate = self.Gate(bias=biases.get(name, GATE_BIAS), name=name)
+            setattr(self, name, gate)
+            gates.append(gate)
         # all gates in one matmul: W_x `[D_input, n*D_cell]`, W_h `[D_cell, n*D_cell]`, b `[n*D_cell]`
         self.W_x = tf.concat(values=[g[0] for g in gates], axis=1, name="W_x")
         self.W_h = tf.concat(values=[g[1] for g in gates], axis=1, name="W_h")
@@ -142,7 +165,18 @@ class _Cell:
 
     def variables(self):
         """The cell's trainable variables, gate by gate."""
-        return [v for name in self.gate_names for v in getattr(self, name)]
+        return [v for name in self.GATES for v in getattr(self, name)]
+
+    @property
+    def init_states(self):
+        """The initial states ``Step`` starts from, each `[n_samples, D_cell]`: ``(init_h,)``,
+        and ``init_c`` after it for a cell with a memory cell."""
+        return (self.init_h,)
+
+    def hidden(self, states):
+        """The hidden states `[n_steps, n_samples, D_cell]` of ``Step``'s outputs scanned
+        over time (this cell's ``previous`` with a leading ``n_steps`` axis)."""
+        return states
 
 
 class LSTMcell(_Cell):
@@ -154,7 +188,9 @@ class LSTMcell(_Cell):
     ``dropout``, ``keep_rate``, ``masks``: dropout inside the cell (``tf1_birnn.core.dropout``).
     """
 
-    gate_names = ("igate", "fgate", "ogate", "cell")
+    # input, forget, output gates, candidate memory cell: [i, f, o, c]
+    GATES = ("igate", "fgate", "ogate", "cell")
+    has_memory = True  # Step returns h and c stacked
 
     def __init__(self, incoming, D_input, D_cell, initializer,
                  f_bias=1.0, L2=False, h_act=tf.tanh, init_h=None, init_c=None,
@@ -164,17 +200,21 @@ class LSTMcell(_Cell):
             raise TypeError(f"h_act must be callable like tf.tanh; got {h_act!r}")
         self.f_bias = f_bias  # initial bias of the forget gate
         self.h_act = h_act  # activation of the memory cell in the hidden state
-        self.type = 'lstm'  # tells RNN that Step returns h and c stacked
         init_h = _check_state(init_h, "init_h", D_cell)
         init_c = _check_state(init_c, "init_c", D_cell)
         self.init_h = self.zero_state() if init_h is None else init_h
         self.init_c = self.zero_state() if init_c is None else init_c
         self.previous = tf.stack([self.init_h, self.init_c])  # [2, n_samples, D_cell]
-        self.igate = self.Gate(name="igate")  # input gate
-        self.fgate = self.Gate(bias=f_bias, name="fgate")  # forget gate
-        self.ogate = self.Gate(name="ogate")  # output gate
-        self.cell = self.Gate(name="cell")  # candidate memory cell
-        self._fuse([self.igate, self.fgate, self.ogate, self.cell], L2)
+        # igate, fgate, ogate, cell; the forget gate starts at f_bias
+        self._make_gates(L2, fgate=f_bias)
+
+    @property
+    def init_states(self):
+        return (self.init_h, self.init_c)
+
+    def hidden(self, states):
+        # [n_steps, 2, n_samples, D_cell] -> hidden states [n_steps, n_samples, D_cell]
+        return states[:, 0, :, :]
 
     def Step(self, previous_h_c_tuple, current_x):
         """One time step: `[2, n_samples, D_cell]`, `[n_samples, D_input]` -> `[2, n_samples, D_cell]`."""
@@ -182,10 +222,11 @@ class LSTMcell(_Cell):
         x, h = self.drop("x", current_x), self.drop("h", prev_h)  # 'variational' masks
         # all gates in one big matmul: [n_samples, 4*D_cell]
         gates = tf.matmul(x, self.W_x) + tf.matmul(h, self.W_h) + self.b
-        i = tf.sigmoid(self.Slice_W(gates, 0))  # input gate
-        f = tf.sigmoid(self.Slice_W(gates, 1))  # forget gate
-        o = tf.sigmoid(self.Slice_W(gates, 2))  # output gate
-        c = self.drop("c", tf.tanh(self.Slice_W(gates, 3)))  # new information ('candidate' mask)
+        z_i, z_f, z_o, z_c = self.split_gates(gates)  # [i, f, o, c]
+        i = tf.sigmoid(z_i)  # input gate
+        f = tf.sigmoid(z_f)  # forget gate
+        o = tf.sigmoid(z_o)  # output gate
+        c = self.drop("c", tf.tanh(z_c))  # new information ('candidate' mask)
         current_c = f * prev_c + i * c
         current_h = o * self.h_act(current_c)
         return tf.stack([current_h, current_c])
@@ -199,46 +240,29 @@ class GRUcell(_Cell):
     ``dropout``, ``keep_rate``, ``masks``: dropout inside the cell (``tf1_birnn.core.dropout``).
     """
 
-    gate_names = ("rgate", "ugate", "cell")
+    GATES = ("rgate", "ugate", "cell")  # reset, update gates, candidate state: [r, u, c]
 
     def __init__(self, incoming, D_input, D_cell, initializer, L2=False, init_h=None,
                  dropout="none", keep_rate=1.0, masks=None):
         super().__init__(incoming, D_input, D_cell, initializer, dropout, keep_rate, masks)
-        self.type = 'gru'
         init_h = _check_state(init_h, "init_h", D_cell)
         self.init_h = self.zero_state() if init_h is None else init_h
         self.previous = self.init_h  # [n_samples, D_cell]; a GRU has no memory cell
-        self.rgate = self.Gate(name="rgate")  # reset gate
-        self.ugate = self.Gate(name="ugate")  # update gate
-        self.cell = self.Gate(name="cell")  # candidate state
-        self._fuse([self.rgate, self.ugate, self.cell], L2)
+        self._make_gates(L2)  # rgate, ugate, cell
 
     def Step(self, prev_h, current_x):
         """One time step: `[n_samples, D_cell]`, `[n_samples, D_input]` -> `[n_samples, D_cell]`."""
         Wx = tf.matmul(self.drop("x", current_x), self.W_x) + self.b  # [n_samples, 3*D_cell]
         Wh = tf.matmul(self.drop("h", prev_h), self.W_h)  # [n_samples, 3*D_cell]
-        r = tf.sigmoid(self.Slice_W(Wx, 0) + self.Slice_W(Wh, 0))  # reset gate
-        u = tf.sigmoid(self.Slice_W(Wx, 1) + self.Slice_W(Wh, 1))  # update gate
+        x_r, x_u, x_c = self.split_gates(Wx)  # [r, u, c]
+        h_r, h_u, h_c = self.split_gates(Wh)
+        r = tf.sigmoid(x_r + h_r)  # reset gate
+        u = tf.sigmoid(x_u + h_u)  # update gate
         # the reset gate already acts on the candidate ('candidate' mask on c)
-        c = self.drop("c", tf.tanh(self.Slice_W(Wx, 2) + r * self.Slice_W(Wh, 2)))
+        c = self.drop("c", tf.tanh(x_c + r * h_c))
         # the update gate does the work of the LSTM's input and output gates
         current_h = (1 - u) * prev_h + u * c
         return current_h
-
-
-class UnfusedGRUcell(GRUcell):
-    """``GRUcell`` whose ``Step`` does one matmul per gate, like the tutorial's LV1 code
-    (6 small matmuls per step instead of 2 fused ones). Same variables, same numbers."""
-
-    def Step(self, prev_h, current_x):
-        """One time step: `[n_samples, D_cell]`, `[n_samples, D_input]` -> `[n_samples, D_cell]`."""
-        (Wxr, Whr, br), (Wxu, Whu, bu), (Wxc, Whc, bc) = self.rgate, self.ugate, self.cell
-        x, h = self.drop("x", current_x), self.drop("h", prev_h)  # 'variational' masks
-        r = tf.sigmoid(tf.matmul(x, Wxr) + br + tf.matmul(h, Whr))  # reset gate
-        u = tf.sigmoid(tf.matmul(x, Wxu) + bu + tf.matmul(h, Whu))  # update gate
-        c = self.drop("c", tf.tanh(tf.matmul(x, Wxc) + bc + r * tf.matmul(h, Whc)))  # candidate
-        return (1 - u) * prev_h + u * c
-
 
 def check_cell(cell, name="cell"):
     """Raise ``TypeError`` unless ``cell`` is an ``LSTMcell`` or a ``GRUcell``."""

@@ -66,7 +66,7 @@ L3_DEFAULT = 32 * 2 ** 20  # bytes, when sysfs does not say (this machine's L3)
 
 def has_fast_recurrence(cell):
     """True when ``cell`` has an analytic backward pass here (GRU, or LSTM with tanh)."""
-    return cell.type == "gru" or cell.h_act is tf.tanh
+    return not cell.has_memory or cell.h_act is tf.tanh
 
 
 def cache_bytes():
@@ -383,7 +383,7 @@ def _run_group(cells, incomings, mask, order):
     h0 = tf.stack([c.init_h for c in cells])  # [K, n_samples, D_cell]
     opt = dict(mask=None if mask is None else mask[:, None],  # [n_steps, 1, n_samples, 1]
                m_h=_stacked_masks(cells, "h"), m_c=_stacked_masks(cells, "c"))
-    if cells[0].type == "gru":
+    if not cells[0].has_memory:
         H = _gru_recurrence(order, xw, W_h, h0, **opt)
     else:
         c0 = tf.stack([c.init_c for c in cells])
@@ -417,7 +417,7 @@ def fast_recurrences(cells, incomings, mask=None):
     groups = {}
     for k, cell in enumerate(cells):
         if has_fast_recurrence(cell):
-            key = (cell.type, cell.D_cell) if mode == "shared" else k
+            key = (cell.has_memory, cell.D_cell) if mode == "shared" else k
             groups.setdefault(key, []).append(k)
     order = _Order(sequential=mode == "sequential")
     for idx in groups.values():

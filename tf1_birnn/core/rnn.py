@@ -63,10 +63,7 @@ def run_cell(cell, incoming, mask=None, name="hstates"):
     else:
         hstates = tf.scan(fn=_masked_step(cell), elems=(incoming, mask),
                           initializer=cell.previous, name=name)
-    if cell.type == 'lstm':
-        # [n_steps, 2, n_samples, D_cell] -> hidden states [n_steps, n_samples, D_cell]
-        hstates = hstates[:, 0, :, :]
-    return hstates
+    return cell.hidden(hstates)  # an LSTM's [n_steps, 2, n_samples, D_cell] -> its h
 
 
 def frame_mask(sequence_length, n_steps):

@@ -109,7 +109,7 @@ def _measure_tf(config):
             inputs, labels, keep, output, train_step = tf_peer_network(U)
         else:
             from ..core import network
-            from ..core.cells import UnfusedGRUcell
+            from .unfused import UnfusedGRUcell
             if variant == "unfused":  # 'gru' is the unfused cell in this child process only
                 network.CELLS["gru"] = UnfusedGRUcell
             cell = "lstm" if "-lstm" in variant else "gru"
