@@ -13,7 +13,7 @@ import tensorflow as tf
 import reference
 from tiny import CELLS
 from tf1_birnn.core.cells import LSTMcell
-from tf1_birnn.core.keras_ref import keras_layer, keras_weights
+from tf1_birnn.tools.keras_ref import keras_layer, keras_weights
 from tf1_birnn.core.initializers import orthogonal_initializer, weight_init
 from tf1_birnn.core.rnn import RNN
 

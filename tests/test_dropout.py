@@ -19,7 +19,7 @@ import reference
 from tiny import CELLS, both_paths
 from tf1_birnn.core.dropout import CELL_DROPOUTS, MASK_NAMES
 from tf1_birnn.core.initializers import orthogonal_initializer
-from tf1_birnn.core.keras_ref import keras_layer
+from tf1_birnn.tools.keras_ref import keras_layer
 from tf1_birnn.core.rnn import RNN
 
 T, N, D_IN, D_CELL = 6, 3, 4, 5
