@@ -125,9 +125,11 @@ def test_variational_matches_keras_dropout_and_recurrent_dropout(new_session, rn
 
 # ---------------------------------------------------------------- fast path == faithful path
 
-def _grads_and_outputs(sess, randomize, rng, kind, kind_b, merge, lengths, form, keep):
+def _grads_and_outputs(sess, randomize, rng, kind, kind_b, merge, lengths, form, keep,
+                       loops="auto"):
     """Both paths on the same cells (so the same masks, drawn once per run): outputs and the
-    gradients of a random projection w.r.t. the input, the initial states and the weights."""
+    gradients of a random projection w.r.t. the input, the initial states and the weights
+    (``loops``: how the fast path runs its loops)."""
     x = tf.Variable(rng.standard_normal((T, N, D_IN)).astype(np.float32))
     keep_ph = tf.compat.v1.placeholder(tf.float32, [])
     inits = []
@@ -144,7 +146,7 @@ def _grads_and_outputs(sess, randomize, rng, kind, kind_b, merge, lengths, form,
     cell = make(kind)
     cell_b = None if kind_b is None else make(kind_b)
     slow, fast, g_slow, g_fast, wrt, weights = both_paths(cell, cell_b, merge, lengths, x,
-                                                          inits, rng)
+                                                          inits, rng, loops=loops)
     randomize(sess, weights, scale=0.4)
     masks = [m for c in (cell, cell_b) if c is not None for m in c.dropout_masks.values()]
     return sess.run([slow, fast, g_slow, g_fast, masks], {keep_ph: keep}), wrt
@@ -168,12 +170,11 @@ def test_fast_equals_faithful_with_dropout(sess, randomize, rng, form, kind, kin
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sequential", "shared"])
-def test_fast_loop_modes_with_dropout(sess, randomize, rng, monkeypatch, mode):
+def test_fast_loop_modes_with_dropout(sess, randomize, rng, mode):
     """'shared' stacks the directions' masks on the direction axis K."""
-    from tf1_birnn.core import fast as fast_module
-    monkeypatch.setattr(fast_module, "LOOPS", mode)
     (slow, fast, gs, gf, _), wrt = _grads_and_outputs(sess, randomize, rng, "gru", "gru",
-                                                      "concat", [6, 2, 4], "variational", 0.5)
+                                                      "concat", [6, 2, 4], "variational", 0.5,
+                                                      loops=mode)
     np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-5)
     for v, a, b in zip(wrt, gf, gs):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=v.name)

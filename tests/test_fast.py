@@ -38,9 +38,9 @@ def _build(rng, fw, bw, D_b=D_CELL, h_act=tf.tanh):
     return x, inits, cell, cell_b
 
 
-def _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths=None):
+def _compare(sess, randomize, rng, x, inits, cell, cell_b, merge, lengths=None, loops="auto"):
     slow, fast, g_slow, g_fast, wrt, weights = both_paths(cell, cell_b, merge, lengths, x,
-                                                          inits, rng)
+                                                          inits, rng, loops=loops)
     assert fast.shape.as_list() == slow.shape.as_list()
     randomize(sess, weights, scale=0.4)
     out_slow, out_fast, gs, gf = sess.run([slow, fast, g_slow, g_fast])
@@ -67,12 +67,11 @@ def test_fast_equals_faithful(sess, randomize, rng, fw, bw, merge, lengths):
 @pytest.mark.parametrize("mode", ["sequential", "concurrent", "shared"])
 @pytest.mark.parametrize("fw,bw,lengths", [("gru", "gru", [5, 2, 4]), ("lstm", "lstm", [2, 5, 4]),
                                            ("lstm", "gru", None)])
-def test_loop_modes_equal_faithful(sess, randomize, rng, monkeypatch, mode, fw, bw, lengths):
-    """Every ``fast.LOOPS`` setting gives the faithful numbers ('shared': one loop, leading
-    direction axis K = 2, where the directions' types match)."""
-    monkeypatch.setattr(fast_module, "LOOPS", mode)
+def test_loop_modes_equal_faithful(sess, randomize, rng, mode, fw, bw, lengths):
+    """Every ``loops`` setting gives the faithful numbers ('shared': one loop, leading
+    direction axis K = 2, where the directions' kinds match)."""
     x, inits, cell, cell_b = _build(rng, fw, bw)
-    _compare(sess, randomize, rng, x, inits, cell, cell_b, "concat", lengths)
+    _compare(sess, randomize, rng, x, inits, cell, cell_b, "concat", lengths, loops=mode)
 
 
 def _loops(graph):
@@ -95,12 +94,11 @@ def _depends_on(op, other):
 
 
 @pytest.mark.parametrize("mode", ["sequential", "concurrent"])
-def test_sequential_loops_wait_for_each_other(sess, rng, monkeypatch, mode):
+def test_sequential_loops_wait_for_each_other(sess, rng, mode):
     """'sequential': the backward direction's loop waits for the forward one's, in the forward
     pass and in the gradient's; 'concurrent': the loops are independent."""
-    monkeypatch.setattr(fast_module, "LOOPS", mode)
     x, inits, cell, cell_b = _build(rng, "lstm", "gru")
-    out = RNN(cell, cell_b, "sum", sequence_length=[5, 2, 4], fast=True)
+    out = RNN(cell, cell_b, "sum", sequence_length=[5, 2, 4], fast=True, loops=mode)
     n_forward = len(_loops(tf.compat.v1.get_default_graph()))
     tf.gradients(tf.reduce_sum(out), cell.variables() + cell_b.variables())
     loops = _loops(tf.compat.v1.get_default_graph())
@@ -118,18 +116,19 @@ def test_auto_loop_mode_follows_the_cache(sess, rng, monkeypatch, tmp_path):
     monkeypatch.setattr(fast_module, "L3_SYSFS", size)
     for text, mode in [("1K", "sequential"), ("2K", "concurrent"), ("1M", "concurrent")]:
         size.write_text(text + "\n")
-        assert fast_module.loop_mode([cell, cell_b]) == mode, (text, weights)
+        assert fast_module.loop_mode([cell, cell_b], "auto") == mode, (text, weights)
+        assert fast_module.loop_mode([cell, cell_b], "shared") == "shared"
     size.write_text(str(2 * weights))  # plain bytes: half the cache equals the weights
-    assert fast_module.loop_mode([cell, cell_b]) == "concurrent"
+    assert fast_module.loop_mode([cell, cell_b], "auto") == "concurrent"
     size.unlink()  # no sysfs: L3_DEFAULT
     assert fast_module.cache_bytes() == fast_module.L3_DEFAULT
 
 
-def test_bad_loops_setting_is_named(sess, rng, monkeypatch):
-    monkeypatch.setattr(fast_module, "LOOPS", "parallel")
+@pytest.mark.parametrize("fast", [False, True])
+def test_bad_loops_setting_is_named(sess, rng, fast):
     x, inits, cell, cell_b = _build(rng, "gru", "gru")
-    with pytest.raises(ValueError, match="fast.LOOPS.*parallel"):
-        RNN(cell, cell_b, "sum", fast=True)
+    with pytest.raises(ValueError, match="loops must be one of .*got 'parallel'"):
+        RNN(cell, cell_b, "sum", fast=fast, loops="parallel")
 
 
 def test_fast_concat_of_different_sizes(sess, randomize, rng):
@@ -138,7 +137,12 @@ def test_fast_concat_of_different_sizes(sess, randomize, rng):
 
 
 def test_fast_lstm_other_h_act_falls_back(sess, randomize, rng):
+    """An LSTM without an analytic gradient here: the whole layer (its GRU direction too) runs
+    the faithful ``tf.scan``, as Keras's ``GRU`` falls back from cuDNN."""
     x, inits, cell, cell_b = _build(rng, "lstm", "gru", h_act=tf.sigmoid)
+    RNN(cell, cell_b, "sum", sequence_length=[4, 5, 1], fast=True)
+    loops = [op.name for op in _loops(tf.compat.v1.get_default_graph())]
+    assert loops == ["hstates/while", "b_hstates/while"]  # run_cell's tf.scans only
     _compare(sess, randomize, rng, x, inits, cell, cell_b, "sum", [4, 5, 1])
 
 
@@ -167,8 +171,8 @@ def test_fast_network_matches_faithful(rng):
 
 @pytest.mark.parametrize("reverse", [False, True])
 def test_scan_matches_tf_scan(reverse):
-    """``fast._scan`` (while_loop, carry apart from outputs) against ``tf.scan``."""
-    from tf1_birnn.core.fast import _scan
+    """``fast_loop.while_scan`` (while_loop, carry apart from outputs) against ``tf.scan``."""
+    from tf1_birnn.core.fast_loop import while_scan
     rng = np.random.default_rng(3)
     with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
         a = tf.constant(rng.standard_normal((T, N, D_CELL)).astype(np.float32))  # [n_steps, n_samples, D]
@@ -179,7 +183,7 @@ def test_scan_matches_tf_scan(reverse):
             h = tf.tanh(carry[0] * elems[0] + elems[1])
             return (h,), (h, 2 * h)
 
-        (H, H2), carry = _scan(fn, (a, b), (h0,), 2, reverse=reverse)
+        (H, H2), carry = while_scan(fn, (a, b), (h0,), 2, reverse=reverse)
         ref = tf.scan(lambda h, e: tf.tanh(h * e[0] + e[1]), (a, b), initializer=h0,
                       reverse=reverse)
         assert H.shape.as_list() == [T, N, D_CELL]
@@ -189,15 +193,19 @@ def test_scan_matches_tf_scan(reverse):
     np.testing.assert_allclose(last, want[0] if reverse else want[-1], rtol=1e-6)
 
 
-def test_fast_module_does_not_import_rnn():
-    """One skeleton: ``rnn.RNN`` calls the fast recurrence, never the other way round."""
+@pytest.mark.parametrize("module", ["fast", "fast_cells", "fast_loop"])
+def test_fast_module_does_not_import_rnn(module):
+    """One skeleton: ``rnn.RNN`` calls the fast recurrence, never the other way round; the
+    fast path knows cells only by what they say (``has_memory``, ``init_states``)."""
     import ast
-    import tf1_birnn.core.fast as fast
-    with open(fast.__file__, encoding="utf-8") as f:
+    import importlib
+    path = importlib.import_module(f"tf1_birnn.core.{module}").__file__
+    with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read())
     imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     imported += [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
-    assert not [m for m in imported if m.endswith("rnn") or "tf1_birnn" in m], imported
+    assert not [m for m in imported if m.endswith(("rnn", "cells")) and m != "fast_cells"
+                or "tf1_birnn" in m], imported
 
 
 @pytest.mark.parametrize("kind", ["gru", "lstm"])

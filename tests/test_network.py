@@ -102,9 +102,12 @@ def test_stacking(sess, stacking):
         assert net.cells[1][0].incoming is not net.cells[0][0].incoming
 
 
-def test_stacking_tutorial_rejects_mismatched_sizes(sess):
+@pytest.mark.parametrize("kw", [dict(n_layers=2, n_ff=1, merge="concat"),
+                                dict(n_layers=1, n_ff=0, merge="sum")])  # D_input 3 != 4 units
+def test_stacking_tutorial_rejects_mismatched_sizes(sess, kw):
     with pytest.raises(ValueError, match="stacking='tutorial'"):
-        build_network(n_layers=2, n_ff=1, merge="concat", stacking="tutorial", **TINY)
+        build_network(stacking="tutorial", **kw, **TINY)
+    assert tf.compat.v1.get_default_graph().get_operations() == []  # refused before any op
 
 
 # ---------------------------------------------------------------- losses
@@ -274,7 +277,7 @@ def test_training_steps_lower_the_loss(sess, rng, kw):
     ("num_units", 0), ("num_units", -4), ("D_input", 0), ("D_label", -1), ("n_layers", 0),
     ("n_ff", -1), ("num_units", 2.5), ("arch", "cnn"), ("arch", "LV1"), ("cell", "rnn"),
     ("cell_b", "lstm2"), ("merge", "avg"), ("stacking", "false"), ("learning_rate", -1e-3),
-    ("L2_penalty", float("nan")), ("cell_dropout", "zoneout"),
+    ("L2_penalty", float("nan")), ("cell_dropout", "zoneout"), ("loops", "parallel"),
 ])
 def test_bad_arguments(sess, arg, value):
     kw = dict(TINY, **{arg: value})
@@ -282,6 +285,25 @@ def test_bad_arguments(sess, arg, value):
         build_network(**kw)
     assert repr(value) in str(info.value)
     assert tf.compat.v1.global_variables() == []  # checked before the graph is built
+
+
+def test_one_config_object_travels_to_the_graph(sess):
+    """``build_network(config)`` builds from the object itself (a run's ``RunConfig`` too),
+    equal to the same settings given as keyword arguments."""
+    from tf1_birnn.core.config import network_config
+    from tf1_birnn.training.config import preset_config
+    config = network_config("lv1", **TINY)
+    net = build_network(config)
+    assert net.config == config.network_settings() and isinstance(net.cells[0][0], LSTMcell)
+    with tf.Graph().as_default():
+        run = preset_config("quick", num_units=UNITS, cell_b="none", loops="shared")
+        net = build_network(run)
+        assert net.config == run.network_settings() and net.cells[0][1] is None
+        assert "epochs" not in net.config  # the network's settings only
+    with pytest.raises(TypeError, match="not both"):
+        build_network(config, num_units=8)
+    with pytest.raises(TypeError, match="config must be a NetworkConfig.*dict"):
+        build_network(dict(TINY))
 
 
 def test_lv1_defaults_to_an_lstm_and_sizes_may_be_numpy_ints(sess):

@@ -58,15 +58,16 @@ class hold_lock:
         self.proc.wait()
 
 
-def both_paths(cell, cell_b, merge, lengths, x, inits, rng):
-    """``RNN`` of ``cell``/``cell_b`` on the faithful and on the fast path, and the gradients
-    of one random projection of each w.r.t. ``wrt`` (``x``, ``inits`` and the cells' weights):
-    ``(slow, fast, g_slow, g_fast, wrt, weights)`` (tensors in the default graph)."""
+def both_paths(cell, cell_b, merge, lengths, x, inits, rng, loops="auto"):
+    """``RNN`` of ``cell``/``cell_b`` on the faithful and on the fast path (its loops run as
+    ``loops`` says), and the gradients of one random projection of each w.r.t. ``wrt`` (``x``,
+    ``inits`` and the cells' weights): ``(slow, fast, g_slow, g_fast, wrt, weights)`` (tensors
+    in the default graph)."""
     import tensorflow as tf
     from tf1_birnn.core.rnn import RNN
     seq = None if lengths is None else tf.constant(lengths, dtype=tf.int32)
     slow = RNN(cell, cell_b, merge, sequence_length=seq, fast=False)
-    fast = RNN(cell, cell_b, merge, sequence_length=seq, fast=True)
+    fast = RNN(cell, cell_b, merge, sequence_length=seq, fast=True, loops=loops)
     weights = [v for c in (cell, cell_b) if c is not None for v in c.variables()]
     wrt = [x] + inits + weights
     T, N = x.shape[0], x.shape[1]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from .checks import check_choice, check_size, positive_float, positive_int
 
 __all__ = ["NetworkConfig", "network_config", "setting", "ARCHS", "CELL_TYPES", "MERGES",
-           "STACKINGS", "CELL_DROPOUTS", "ARCH_SETTINGS", "check_arch_settings"]
+           "STACKINGS", "CELL_DROPOUTS", "LOOP_MODES", "ARCH_SETTINGS", "check_arch_settings"]
 
 ARCHS = ("birnn", "lv1", "ff")
 CELL_TYPES = ("gru", "lstm")
@@ -27,6 +27,8 @@ MERGES = ("sum", "concat", "mul", "ave")  # how the two directions' outputs are 
 STACKINGS = ("true", "tutorial")
 # dropout inside the RNN cells (tf1_birnn.core.dropout): one mask per utterance
 CELL_DROPOUTS = ("none", "variational", "candidate")
+# how the fast path runs the directions' loops (tf1_birnn.core.fast)
+LOOP_MODES = ("auto", "sequential", "concurrent", "shared")
 
 
 def setting(default, help, flag=False, parse=None, choices=None):
@@ -75,6 +77,12 @@ class NetworkConfig:
     L2_penalty: float = setting(1e-4, "weight of the L2 loss of the dense weights")
     fast: bool = setting(False, "use the fast RNN path (tf1_birnn.core.fast), equal to "
                          "tf.scan's to float32 round-off", flag=True)
+    loops: str = setting("auto", "how the fast path runs the two directions' loops: "
+                         "sequential (one after the other), concurrent (both at once), "
+                         "shared (both in one loop) or auto (sequential when both "
+                         "directions' recurrent weights exceed half the CPU's last-level "
+                         "cache, else concurrent); the same numbers either way",
+                         flag=True, choices=LOOP_MODES)
     variable_length: bool = setting(False, "feed sequence_length: padded minibatches of "
                                     "utterances of different lengths")
 
@@ -91,6 +99,7 @@ class NetworkConfig:
         check_choice(self.merge, "merge", MERGES)
         check_choice(self.stacking, "stacking", STACKINGS)
         check_choice(self.cell_dropout, "cell_dropout", CELL_DROPOUTS)
+        check_choice(self.loops, "loops", LOOP_MODES)
         for name in ("learning_rate", "L2_penalty"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 \

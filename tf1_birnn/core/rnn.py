@@ -13,16 +13,19 @@ Beyond the tutorial:
   state unchanged and outputs zeros, and the backward cell reverses each sequence within its
   own length (``tf.reverse_sequence``), not the padded tensor.
 - ``fast=True`` computes each direction's recurrence with ``tf1_birnn.core.fast`` (same
-  numbers, tested); the checks, masks, reversal and merge here are shared by both paths.
+  numbers, tested), its loops run as ``loops`` says; the checks, masks, reversal and merge
+  here are shared by both paths. A layer with a cell that has no fast recurrence (an LSTM
+  whose ``h_act`` is not ``tf.tanh``) falls back wholesale: both directions run ``tf.scan``.
 """
 import tensorflow as tf
 
 from .cells import check_cell
 from .checks import check_choice
+from .config import MERGES as MERGE_MODES  # ('sum', 'concat', 'mul', 'ave'), written down once
+from .config import NetworkConfig
+from .fast import check_loops, fast_recurrences, has_fast_recurrence
 
 __all__ = ["RNN", "MERGE_MODES", "merge_states", "run_cell", "frame_mask"]
-
-MERGE_MODES = ("sum", "concat", "mul", "ave")
 
 
 def check_merge(merge):
@@ -91,17 +94,21 @@ def reverse_time(x, sequence_length):
     return tf.reverse_sequence(x, sequence_length, seq_axis=0, batch_axis=1)
 
 
-def RNN(cell, cell_b=None, merge='sum', sequence_length=None, fast=False):
+def RNN(cell, cell_b=None, merge='sum', sequence_length=None, fast=False,
+        loops=NetworkConfig.loops):
     """Run ``cell`` forward (and ``cell_b`` backward) over ``cell.incoming``.
 
     ``cell.incoming``: `[n_steps, n_samples, D_input]`. Returns `[n_steps, n_samples, D_cell]`,
     or `[n_steps, n_samples, 2*D_cell]` for ``merge='concat'``. ``sequence_length``
     `[n_samples]` (int32): the real length of each padded sequence; outputs past it are 0.
-    ``fast``: compute each direction's recurrence with ``tf1_birnn.core.fast`` (same numbers,
-    tested); everything else here is shared by both paths.
+    ``fast``: compute the recurrences with ``tf1_birnn.core.fast`` (same numbers, tested)
+    when every cell has one, else ``tf.scan`` for the whole layer; ``loops``: how the fast
+    path runs the directions' loops (``LOOP_MODES``); everything else here is shared by both
+    paths.
     """
     check_cell(cell, "cell")
     check_merge(merge)
+    check_loops(loops)
     if cell_b is not None:
         check_cell(cell_b, "cell_b")
         if cell_b.D_cell != cell.D_cell and merge != "concat":
@@ -112,16 +119,13 @@ def RNN(cell, cell_b=None, merge='sum', sequence_length=None, fast=False):
         sequence_length = tf.convert_to_tensor(sequence_length, dtype=tf.int32)
         mask = sequence_mask(sequence_length, tf.shape(cell.incoming)[0])
     cells = [cell] if cell_b is None else [cell, cell_b]
-    names = ["hstates", "b_hstates"]
     # the backward direction reads the input reversed (within each sequence's length)
     incomings = [cell.incoming, reverse_time(cell.incoming, sequence_length)][:len(cells)]
-    states = [None] * len(cells)
-    if fast:
-        from .fast import fast_recurrences  # the fast path, kept apart from the tutorial's code
-        states = fast_recurrences(cells, incomings, mask)
-    for k, c in enumerate(cells):
-        if states[k] is None:  # the tutorial's tf.scan of cell.Step
-            states[k] = run_cell(c, incomings[k], mask, name=names[k])
+    if fast and all(has_fast_recurrence(c) for c in cells):
+        states = fast_recurrences(cells, incomings, mask, loops)
+    else:  # the tutorial's tf.scan of cell.Step, for the whole layer
+        states = [run_cell(c, x, mask, name=name)
+                  for c, x, name in zip(cells, incomings, ["hstates", "b_hstates"])]
     if cell_b is not None:  # reverse the backward states back to the input's time order
         states[1] = reverse_time(states[1], sequence_length)
     if mask is not None:

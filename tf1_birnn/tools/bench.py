@@ -17,10 +17,10 @@ tutorial's LV1 style: one matmul per gate, to test its claim that fusing the gat
 time), ``fast`` (``RNN(fast=True)``, see ``tf1_birnn.core.fast``), ``faithful-lstm`` and
 ``fast-lstm`` (the same with LSTM cells in both directions), ``fast-<loops>`` and
 ``fast-lstm-<loops>`` with ``<loops>`` one of ``sequential``, ``concurrent``, ``shared`` (the
-fast path with ``fast.LOOPS`` set so, instead of 'auto'; only when asked for), ``tf``
-(``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``; needs ``tf_keras``), ``keras``
-and ``keras-xla`` (Keras 3 ``Bidirectional(GRU)``, compiled as a ``tf.function`` or with
-``jit_compile=True``) and ``torch`` (``torch.nn.GRU(bidirectional=True)``); a missing peer is
+fast path built with the network setting ``loops`` so, instead of 'auto'; only when asked
+for), ``tf`` (``tf.compat.v1.nn.bidirectional_dynamic_rnn`` + ``GRUCell``; needs
+``tf_keras``), ``keras`` and ``keras-xla`` (Keras 3 ``Bidirectional(GRU)``, compiled as a
+``tf.function`` or with ``jit_compile=True``) and ``torch`` (``torch.nn.GRU(bidirectional=True)``); a missing peer is
 skipped with a note.
 """
 import json
@@ -34,7 +34,7 @@ from importlib.util import find_spec
 from .bench_floor import describe_floors, epoch_floor, measure_floors, train_floor_fps
 from .estimate import host
 from .bench_epoch import (EPOCH_VARIANTS, LOOP_VARIANTS, loops_used, print_epochs, print_loops,
-                          set_loops)
+                          split_loops)
 from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
 from ..data.synthetic import reference_statistics
 
@@ -95,7 +95,7 @@ def _measure_tf(config):
     import numpy as np
     import tensorflow as tf
     U, T, N = config["num_units"], config["steps"], config["batch"]
-    variant = set_loops(config["variant"])  # a -<loops> row sets fast.LOOPS here
+    variant, loops = split_loops(config["variant"])  # a -<loops> row builds with loops=<loops>
     if variant.startswith("keras"):
         from .bench_peers import measure_keras
         return measure_keras(dict(config, jit=variant == "keras-xla"))
@@ -103,7 +103,7 @@ def _measure_tf(config):
     with graph.as_default():
         tf.compat.v1.set_random_seed(0)
         np.random.seed(0)
-        loops = None  # how the fast path's loops ran (fast.loop_mode)
+        used = None  # how the fast path's loops ran (fast.loop_mode)
         if variant == "tf":
             from .bench_peers import tf_peer_network
             inputs, labels, keep, output, train_step = tf_peer_network(U)
@@ -113,11 +113,11 @@ def _measure_tf(config):
             if variant == "unfused":  # 'gru' is the unfused cell in this child process only
                 network.CELLS["gru"] = UnfusedGRUcell
             cell = "lstm" if "-lstm" in variant else "gru"
-            net = network.build_network("birnn", num_units=U, cell=cell, cell_b=cell,
-                                        fast=variant.startswith("fast"))
+            net = network.build_network(num_units=U, cell=cell, cell_b=cell,
+                                        fast=variant.startswith("fast"), loops=loops)
             inputs, labels, keep, output, train_step = (
                 net.inputs, net.labels, net.drop_keep_rate, net.output, net.train_step)
-            loops = loops_used(net.cells[0]) if variant.startswith("fast") else None
+            used = loops_used(net) if variant.startswith("fast") else None
         init = tf.compat.v1.global_variables_initializer()
     rng = np.random.default_rng(0)
     feed = {inputs: rng.standard_normal((N, T, D_INPUT)).astype(np.float32),
@@ -127,7 +127,7 @@ def _measure_tf(config):
         train_s = best_time(lambda: sess.run(train_step, {**feed, keep: TRAIN_KEEP}),
                             config["repeats"])
         eval_s = best_time(lambda: sess.run(output, {**feed, keep: 1.0}), config["repeats"])
-    return {"train_s": train_s, "eval_s": eval_s, "rss_mib": peak_rss_mib(), "loops": loops}
+    return {"train_s": train_s, "eval_s": eval_s, "rss_mib": peak_rss_mib(), "loops": used}
 
 
 def _child_main(argv):

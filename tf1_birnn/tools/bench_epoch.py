@@ -12,7 +12,8 @@ Rows (each in its own child process, so that peak RSS is its own):
 - ``fast``: ``--preset blog --fast`` (bidirectional GRU, ``RNN(fast=True)``);
 - ``fast-lstm``: the same with LSTM cells in both directions;
 - ``fast-<loops>``, ``fast-lstm-<loops>`` (``<loops>``: sequential, concurrent or shared): the
-  same with ``fast.LOOPS`` set so instead of 'auto' (``LOOP_VARIANTS``; as in the step rows);
+  same built with the network setting ``loops`` so instead of 'auto' (``LOOP_VARIANTS``; as
+  in the step rows);
 - ``faithful``: ``--preset blog`` (the tutorial's ``tf.scan``);
 - ``keras``: the same network on Keras 3 ``Bidirectional(GRU)`` (``bench_peers.keras_network``),
   ``train_on_batch`` per utterance, evaluation ``predict_on_batch`` per utterance.
@@ -24,28 +25,30 @@ untimed training step and evaluation batch come first (graph and kernel warm-up)
 import json
 import time
 
-__all__ = ["EPOCH_VARIANTS", "LOOP_VARIANTS", "measure_epochs", "blog_corpus", "set_loops"]
+from ..core.config import LOOP_MODES, NetworkConfig
+
+__all__ = ["EPOCH_VARIANTS", "LOOP_VARIANTS", "measure_epochs", "blog_corpus", "split_loops"]
 
 LOOP_VARIANTS = tuple(f"{fast}-{mode}" for fast in ("fast", "fast-lstm")
-                      for mode in ("sequential", "concurrent", "shared"))  # A/B of fast.LOOPS
+                      for mode in LOOP_MODES if mode != "auto")  # A/B of the loops setting
 EPOCH_VARIANTS = ("fast", "fast-lstm", "faithful", "keras") + LOOP_VARIANTS
 EVAL_BATCH = 16  # utterances per evaluation minibatch
 
 
-def set_loops(variant):
-    """For a ``LOOP_VARIANTS`` row, set ``fast.LOOPS`` (in this child process); return the
-    variant without its ``-<loops>`` suffix."""
+def split_loops(variant):
+    """A row's variant without its ``-<loops>`` suffix (``LOOP_VARIANTS``) and the network
+    setting ``loops`` that the row builds with (the setting's default for other rows)."""
     if variant not in LOOP_VARIANTS:
-        return variant
-    from ..core import fast
-    base, fast.LOOPS = variant.rsplit("-", 1)
-    return base
+        return variant, NetworkConfig.loops
+    base, loops = variant.rsplit("-", 1)
+    return base, loops
 
 
-def loops_used(cells):
-    """How the fast loops of one layer's ``(fw, bw)`` cells ran: ``fast.loop_mode``."""
+def loops_used(net):
+    """How the fast loops of ``net``'s first layer ran: its ``loops`` setting, 'auto'
+    resolved (``fast.loop_mode``)."""
     from ..core import fast
-    return fast.loop_mode([c for c in cells if c is not None])
+    return fast.loop_mode([c for c in net.cells[0] if c is not None], net.config["loops"])
 
 
 def blog_corpus(seed=0):
@@ -68,7 +71,7 @@ def measure_epochs(config):
     import numpy as np
     from .bench_peers import peak_rss_mib
     train, test = blog_corpus()
-    variant = set_loops(config["variant"])
+    variant, loops = split_loops(config["variant"])
     out = {"train_s": [], "eval_s": [], "losses": []}
     if variant == "keras":
         from .bench_peers import keras_epoch_functions
@@ -85,10 +88,10 @@ def measure_epochs(config):
         from ..training.run import build_session, preset_config
         cell = "lstm" if variant == "fast-lstm" else "gru"
         run = preset_config("blog", fast=variant != "faithful", cell=cell, cell_b=cell,
-                            num_units=config["num_units"])
+                            num_units=config["num_units"], loops=loops)
         graph, sess, net, _ = build_session(run)
         if run.fast:
-            out["loops"] = loops_used(net.cells[0])
+            out["loops"] = loops_used(net)
         rng = np.random.default_rng(run.seed)
 
         def train_one(pairs=train):
@@ -157,10 +160,10 @@ def print_epochs(rows, epochs, train_frames, eval_frames, gflops, flops_of, note
 
 
 def print_loops(rows):
-    """One line: how each fast row's loops ran (``fast.LOOPS``, 'auto' resolved)."""
+    """One line: how each fast row's loops ran (the ``loops`` setting, 'auto' resolved)."""
     used = [f"{name} {r['loops']}" for name, r in rows.items() if r.get("loops")]
     if used:
-        print(f"- the fast rows' loops: {', '.join(used)} (fast.LOOPS 'auto': sequential "
+        print(f"- the fast rows' loops: {', '.join(used)} (--loops 'auto': sequential "
               f"when both directions' W_h exceed half the last-level cache)")
 
 

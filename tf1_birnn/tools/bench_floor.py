@@ -4,19 +4,21 @@ At batch 1 the matmul peak says little: each time step's ``h @ W_h`` (`[1, D_cel
 `[D_cell, n_gates*D_cell]`) reads the whole ``W_h`` to do 2*D_cell*n_gates*D_cell FLOPs, so
 its speed is set by where ``W_h`` lives (cache or memory), not by the arithmetic units. The
 floor is a bare ``tf.while_loop`` of nothing but that product, for both directions, with the
-loops run as the fast path runs them (``fast.LOOPS``: one after the other, at the same time,
-or both in one loop). A training step runs the recurrence twice (forward, and the gradient's
-loop back in time, one product of the same size per step), so no training path at batch 1
-can beat ``1 / (2 * floor)`` frames per second; evaluation runs it once.
+loops run as the fast path runs them (the network setting ``loops``: one after the other, at
+the same time, or both in one loop). A training step runs the recurrence twice (forward, and
+the gradient's loop back in time, one product of the same size per step), so no training path
+at batch 1 can beat ``1 / (2 * floor)`` frames per second; evaluation runs it once.
 """
 import time
 
 import numpy as np
 
+from ..core.config import LOOP_MODES
+
 __all__ = ["recurrence_floor", "FLOOR_MODES", "auto_mode", "measure_floors",
            "describe_floors", "train_floor_fps", "epoch_floor"]
 
-FLOOR_MODES = ("sequential", "concurrent", "shared")
+FLOOR_MODES = tuple(m for m in LOOP_MODES if m != "auto")  # every mode but 'auto'
 
 
 def _loop(h0, W, steps, after=None):
@@ -66,7 +68,7 @@ def recurrence_floor(num_units, n_gates=3, batch=1, steps=400, repeats=3, mode="
 
 
 def auto_mode(num_units, n_gates):
-    """The loop mode ``fast.LOOPS`` 'auto' picks for two directions of this size here."""
+    """The loop mode that ``loops='auto'`` picks for two directions of this size here."""
     from ..core.fast import auto_loop_mode
     return auto_loop_mode(2 * 4 * num_units * n_gates * num_units)  # both W_h, float32
 
@@ -95,7 +97,7 @@ def describe_floors(floors, num_units):
             f"- recurrence floor, {'LSTM' if n == 4 else 'GRU'} ({n} gates, W_h {num_units}x"
             f"{n * num_units} per direction): bare while_loop of h @ W_h for both directions "
             f"at batch 1: sequential {1e3 * f['sequential']:.3f} ms, concurrent "
-            f"{1e3 * f['concurrent']:.3f} ms per step; fast.LOOPS 'auto' picks {mode} here "
+            f"{1e3 * f['concurrent']:.3f} ms per step; --loops 'auto' picks {mode} here "
             f"({verdict}); training at batch 1 cannot beat 1/(2 x {1e3 * best:.3f} ms) = "
             f"{1 / (2 * best):,.0f} frames/s")
     return lines
