@@ -4,8 +4,8 @@ Faithful path vs fast path vs the tutorial's unfused gates vs TensorFlow's, Kera
 PyTorch's GRUs, per training step; with ``--epochs N``, whole blog epochs instead
 (``bench_epoch.py``).
 
-Every variant and batch size runs in its own child process (``python -m tf1_birnn.tools.bench
---child``; PyTorch via ``bench_peers.py`` so that it never loads TensorFlow), so each peak
+Every variant and batch size runs in its own child process (``python -m
+tf1_birnn.tools.bench_child``; PyTorch via ``bench_peers.py`` so that it never loads TensorFlow), so each peak
 RSS is that child's own. In each child: build the birnn (39 -> ReLU x2 -> BiGRU 'sum' ->
 ReLU x2 -> 24, ``num_units`` wide), one warm-up step, then ``repeats`` timed steps; the
 fastest counts; with ``--rounds R`` all rows are measured R times in turn and each row's best
@@ -33,9 +33,9 @@ from importlib.util import find_spec
 
 from .bench_floor import describe_floors, epoch_floor, measure_floors, train_floor_fps
 from .estimate import host
-from .bench_epoch import (EPOCH_VARIANTS, LOOP_VARIANTS, loops_used, print_epochs, print_loops,
-                          split_loops)
-from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
+from .bench_child import PEAK_N, TRAIN_KEEP, measure_matmul_peak
+from .bench_epoch import EPOCH_VARIANTS, LOOP_VARIANTS, print_epochs, print_loops
+from .bench_peers import D_INPUT, D_LABEL
 from ..data.synthetic import reference_statistics
 
 __all__ = ["register", "run", "training_flops_per_frame"]
@@ -50,8 +50,6 @@ FULL = dict(num_units=1024, steps=400, batch_sizes="1,8,16", repeats=2, rounds=1
 QUICK = dict(num_units=8, steps=10, batch_sizes="2", repeats=1, rounds=1,
              variants="faithful,fast")
 EPOCH_DEFAULT = "fast,fast-lstm,keras"  # rows of --epochs
-TRAIN_KEEP = 0.7  # the blog's dropout keep rate while training
-PEAK_N = 2048  # size of the square matmul that measures peak GFLOP/s
 
 
 def _n_gates(variant):
@@ -75,71 +73,6 @@ def blog_frames():
     return sum(lengths[n_test:]), sum(lengths)
 
 
-def measure_matmul_peak(repeats):
-    """This machine's float32 matmul GFLOP/s: the fastest of several square matmuls."""
-    import tensorflow as tf
-    graph = tf.Graph()
-    with graph.as_default():
-        a = tf.Variable(tf.random.normal([PEAK_N, PEAK_N]))
-        b = tf.Variable(tf.random.normal([PEAK_N, PEAK_N]))
-        product = tf.matmul(a, b).op
-        with tf.compat.v1.Session(graph=graph) as sess:
-            sess.run(tf.compat.v1.global_variables_initializer())
-            seconds = best_time(lambda: sess.run(product), max(5, repeats))
-    return 2 * PEAK_N ** 3 / seconds / 1e9
-
-
-# ---------------------------------------------------------------- in the child processes
-
-def _measure_tf(config):
-    import numpy as np
-    import tensorflow as tf
-    U, T, N = config["num_units"], config["steps"], config["batch"]
-    variant, loops = split_loops(config["variant"])  # a -<loops> row builds with loops=<loops>
-    if variant.startswith("keras"):
-        from .bench_peers import measure_keras
-        return measure_keras(dict(config, jit=variant == "keras-xla"))
-    graph = tf.Graph()
-    with graph.as_default():
-        tf.compat.v1.set_random_seed(0)
-        np.random.seed(0)
-        used = None  # how the fast path's loops ran (fast.loop_mode)
-        if variant == "tf":
-            from .bench_peers import tf_peer_network
-            inputs, labels, keep, output, train_step = tf_peer_network(U)
-        else:
-            from ..core import network
-            from .unfused import UnfusedGRUcell
-            if variant == "unfused":  # 'gru' is the unfused cell in this child process only
-                network.CELLS["gru"] = UnfusedGRUcell
-            cell = "lstm" if "-lstm" in variant else "gru"
-            net = network.build_network(num_units=U, cell=cell, cell_b=cell,
-                                        fast=variant.startswith("fast"), loops=loops)
-            inputs, labels, keep, output, train_step = (
-                net.inputs, net.labels, net.drop_keep_rate, net.output, net.train_step)
-            used = loops_used(net) if variant.startswith("fast") else None
-        init = tf.compat.v1.global_variables_initializer()
-    rng = np.random.default_rng(0)
-    feed = {inputs: rng.standard_normal((N, T, D_INPUT)).astype(np.float32),
-            labels: rng.standard_normal((N * T, D_LABEL)).astype(np.float32)}
-    with tf.compat.v1.Session(graph=graph) as sess:
-        sess.run(init)
-        train_s = best_time(lambda: sess.run(train_step, {**feed, keep: TRAIN_KEEP}),
-                            config["repeats"])
-        eval_s = best_time(lambda: sess.run(output, {**feed, keep: 1.0}), config["repeats"])
-    return {"train_s": train_s, "eval_s": eval_s, "rss_mib": peak_rss_mib(), "loops": used}
-
-
-def _child_main(argv):
-    config = json.loads(argv[0])
-    if config.get("epochs"):
-        from .bench_epoch import measure_epochs
-        result = measure_epochs(config)
-    else:
-        result = _measure_tf(config)
-    print("BENCH_RESULT " + json.dumps(result))
-
-
 # ---------------------------------------------------------------- in the parent
 
 def _spawn(config, timeout):
@@ -151,7 +84,7 @@ def _spawn(config, timeout):
     if config["variant"] == "torch":
         cmd = [sys.executable, os.path.join(os.path.dirname(__file__), "bench_peers.py")]
     else:
-        cmd = [sys.executable, "-m", "tf1_birnn.tools.bench", "--child"]
+        cmd = [sys.executable, "-m", "tf1_birnn.tools.bench_child"]
         env.pop("TF_USE_LEGACY_KERAS", None)  # Keras 3 for the keras rows
         if config["variant"] == "tf":  # must be set before TensorFlow is imported
             env["TF_USE_LEGACY_KERAS"] = "1"
@@ -385,6 +318,3 @@ def register(subparsers):
     p.add_argument("--timeout", type=int, default=1800, help="seconds per child process")
     p.set_defaults(func=run)
 
-
-if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
-    _child_main(sys.argv[2:])
