@@ -82,6 +82,27 @@ def test_lstm_f_bias_and_L2(sess):
                                0.5 * (np.sum(W_x ** 2) + np.sum(W_h ** 2)), rtol=1e-5)
 
 
+@pytest.mark.parametrize("kind, gates, has_memory", [
+    ("lstm", ("igate", "fgate", "ogate", "cell"), True),
+    ("gru", ("rgate", "ugate", "cell"), False)])
+def test_gates_are_made_fused_and_sliced_in_GATES_order(sess, rng, kind, gates, has_memory):
+    """``GATES`` (the tutorial's ``[i, f, o, c]`` / ``[r, u, c]``) names the variables, orders
+    the fused columns and ``split_gates``; ``has_memory`` tells an LSTM's stacked state."""
+    cell = CELLS[kind](_incoming(), D_INPUT, D_CELL, orthogonal_initializer)
+    assert cell.GATES == cell.gate_names == gates and cell.has_memory == has_memory
+    assert [v.name.split("/")[-2] for v in cell.variables()] == [g for g in gates for _ in "xhb"]
+    fused = tf.constant(np.arange(len(gates) * D_CELL, dtype=np.float32)[None])  # [1, n*D_cell]
+    biases = [getattr(cell, g)[2] for g in gates]  # each gate's own b `[D_cell]`
+    sess.run(tf.compat.v1.global_variables_initializer())
+    sess.run([b.assign(rng.standard_normal(D_CELL).astype(np.float32)) for b in biases])
+    parts, fused_b, own_b = sess.run([cell.split_gates(fused), cell.b, biases])
+    for n, (part, b) in enumerate(zip(parts, own_b)):
+        block = slice(n * D_CELL, (n + 1) * D_CELL)  # gate n's columns
+        np.testing.assert_array_equal(part[0], np.arange(len(gates) * D_CELL)[block])
+        np.testing.assert_array_equal(fused_b[block], b)
+    assert len(cell.init_states) == (2 if has_memory else 1)
+
+
 # ---------------------------------------------------------------- Keras 3 layers
 
 def _keras_layer(kind, go_backwards=False):
