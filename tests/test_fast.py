@@ -129,6 +129,7 @@ def test_bad_loops_setting_is_named(sess, rng, fast):
     x, inits, cell, cell_b = _build(rng, "gru", "gru")
     with pytest.raises(ValueError, match="loops must be one of .*got 'parallel'"):
         RNN(cell, cell_b, "sum", fast=fast, loops="parallel")
+    assert not hasattr(fast_module, "LOOPS")  # an argument, not a module global
 
 
 def test_fast_concat_of_different_sizes(sess, randomize, rng):

@@ -306,6 +306,11 @@ def test_one_config_object_travels_to_the_graph(sess):
         build_network(dict(TINY))
 
 
+def test_every_arch_says_what_it_has():
+    from tf1_birnn.core.network import ARCH_PARTS, ARCHS
+    assert sorted(ARCH_PARTS) == sorted(ARCHS)
+
+
 def test_lv1_defaults_to_an_lstm_and_sizes_may_be_numpy_ints(sess):
     net = build_network("lv1", num_units=np.int64(4), D_input=3, D_label=2)
     (fcell, bcell), = net.cells
