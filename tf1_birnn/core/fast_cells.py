@@ -91,29 +91,33 @@ def _gru_grad(order, dH, xw, Ws, h0, H, HW, masks, m_h, m_c):
     P_c = _dropped(u, m_c) * (1 - c * c)  # -> d(candidate pre-activation), through its mask
     P_u = (_dropped(c, m_c) - H_prev) * u * (1 - u)  # -> d(update gate pre-activation)
     P_r = P_c * h_c * r * (1 - r)  # -> d(reset gate pre-activation)
-    keep = 1 - u  # -> dh_prev, direct path
     P_x = tf.concat([P_r, P_u, P_c], axis=-1)  # -> d(x W_x + b)  [n_steps, K, n_samples, 3*D_cell]
     P_h = tf.concat([P_r, P_u, P_c * r], axis=-1)  # -> d(h W_h)
+    # freeze's gradient, folded into the factors outside the loop: m * dh reaches the new h,
+    # not_m * dh passes to the previous h (frozen_grads, done per step for the LSTM's dc)
+    m, not_m = masks
+    P_x, P_h = m * P_x, m * P_h
+    keep = m * (1 - u) + not_m  # dh -> dh_prev, direct path
     W_hT = [tf.transpose(W) for W in Ws]  # [3*D_cell, D_cell] each
     m_hs = _per_direction(m_h, K)
 
     def back(carry, elems):
         # one chain of ops per direction k (no stack/unstack around the matmuls);
-        # carry[k]: `[n_samples, D_cell]`; elems: dH, P_h, keep `[K, ...]` and the mask at step t
-        dy, P_h_t, keep_t, m, not_m = elems
+        # carry[k]: `[n_samples, D_cell]`; elems: dH, P_h, keep at step t `[K, ...]`
+        dy, P_h_t, keep_t = elems
         new, outs = [], []
         for k in range(K):
-            (dh,), (dh_pass,) = frozen_grads(m[0], not_m[0], (carry[k] + dy[k],))
+            dh = carry[k] + dy[k]  # total gradient of h_t
             dhW = tf.concat([dh, dh, dh], axis=-1) * P_h_t[k]  # [n_samples, 3*D_cell]
             dh_W = _dropped(tf.matmul(dhW, W_hT[k]), m_hs[k])  # through h W_h (and its mask)
-            new.append(dh * keep_t[k] + dh_W + dh_pass)
+            new.append(dh * keep_t[k] + dh_W)
             outs.append(dh)
         return tuple(new), (tf.stack(outs),)
 
     zeros = order.after("backward", tf.unstack(tf.zeros_like(h0), num=K))
-    (dH_new,), carry = while_scan(back, (dH, P_h, keep) + masks, zeros, 1, reverse=True)
-    order.add("backward", dH_new)
-    d3 = tf.concat([dH_new] * 3, axis=-1)  # [n_steps, K, n_samples, 3*D_cell]
+    (dH_total,), carry = while_scan(back, (dH, P_h, keep), zeros, 1, reverse=True)
+    order.add("backward", dH_total)
+    d3 = tf.concat([dH_total] * 3, axis=-1)  # [n_steps, K, n_samples, 3*D_cell]
     dW_h = weight_grad(_dropped(H_prev, m_h), d3 * P_h, K)
     return d3 * P_x, dW_h, tf.stack(carry)  # carry: the gradient of h0, after step 0
 
