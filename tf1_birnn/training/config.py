@@ -7,7 +7,7 @@ A preset is a dict of overrides of those defaults, merged in one line by ``prese
 defaults are derived from the fields marked ``flag``, and ``check_resume`` compares the
 flags given with ``--resume`` against a run's saved config.
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from ..core.checks import check_choice, check_size, keep_rate_float, positive_int
 from ..core.config import ARCH_SETTINGS, ARCHS, NetworkConfig, setting
@@ -68,6 +68,11 @@ class RunConfig(NetworkConfig):
         self.variable_length = self.batch_size > 1
         super().__post_init__()
 
+    def diff(self, other):
+        """The settings in which ``other`` differs: name -> (this value, ``other``'s)."""
+        return {f.name: (getattr(self, f.name), getattr(other, f.name)) for f in fields(self)
+                if getattr(self, f.name) != getattr(other, f.name)}
+
 
 def preset_config(preset=DEFAULT_PRESET, **overrides):
     """The ``RunConfig`` of ``preset`` with ``overrides`` (``None`` values are ignored).
@@ -98,15 +103,15 @@ def flag_name(name):
 
 def check_resume(saved, given):
     """Raise ``ValueError`` unless the settings ``given`` (name -> value; ``None``: not given)
-    equal those of the ``saved`` ``RunConfig``; ``epochs`` may change. All differences are
-    named in one message, each with the saved value and the value given."""
-    differ = []
-    for name, value in given.items():
-        if value is None or name == "epochs":
-            continue
-        same = (None if name == "cell_b" and value == "none" else value) == getattr(saved, name)
-        if not same:
-            differ.append(f"{flag_name(name)} {value!r} (saved: {getattr(saved, name)!r})")
+    agree with the ``saved`` ``RunConfig``; ``epochs`` may change. All differences are
+    named in one message, each with the value given and the saved value."""
+    given = {k: v for k, v in given.items() if v is not None and k != "epochs"}
+    try:
+        differ = saved.diff(replace(saved, **given))
+    except ValueError:  # no valid run has these settings: name each one that differs
+        differ = {k: (getattr(saved, k), v) for k, v in given.items() if v != getattr(saved, k)}
     if differ:
+        listed = ", ".join(f"{flag_name(k)} {theirs!r} (saved: {ours!r})"
+                           for k, (ours, theirs) in differ.items())
         raise ValueError("--resume continues a run with its saved settings (only --epochs may "
-                         f"change); got {', '.join(differ)}")
+                         f"change); got {listed}")
