@@ -20,7 +20,7 @@ from .usage import UsageError
 # so that `tf1-birnn --help` and argument errors never load TensorFlow
 
 __all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
-           "add_config_args", "positive_int", "positive_float"]
+           "add_config_args", "add_setting_flags", "positive_int", "positive_float"]
 
 
 def add_data_args(p):
@@ -79,19 +79,29 @@ def _shown_default(name):
                      + [f"{', '.join(ps)}: {v}" for v, ps in others.items()])
 
 
-def add_config_args(p):
-    """One flag per ``RunConfig`` field marked ``flag``, with its help and shown defaults
-    (``None`` when not given, so that presets and ``--resume`` see what was given)."""
-    g = p.add_argument_group("settings (tf1_birnn.training.config.RunConfig)")
-    for f in sorted(flag_fields(), key=lambda f: f.name != "preset"):  # --preset first
-        text = f"{f.metadata['help']} ({_shown_default(f.name)})"
+def add_setting_flags(g, names, describe):
+    """One flag per ``RunConfig`` field in ``names`` (``num_units`` -> ``--num-units``), typed
+    by the field's metadata (``parse``, ``choices``; a bool is ``--x``/``--no-x``) and
+    explained by ``describe(field)``; ``None`` when not given, so that presets, sizes and
+    ``--resume`` see what was given."""
+    by_name = {f.name: f for f in flag_fields()}
+    for name in names:
+        f = by_name[name]
         if f.type is bool:
-            g.add_argument(flag_name(f.name), action=argparse.BooleanOptionalAction,
-                           default=None, help=text)
+            g.add_argument(flag_name(name), action=argparse.BooleanOptionalAction,
+                           default=None, help=describe(f))
         else:
-            g.add_argument(flag_name(f.name), type=f.metadata["parse"] or str, help=text,
-                           choices=f.metadata["choices"], default=None,
+            g.add_argument(flag_name(name), type=f.metadata["parse"] or str,
+                           help=describe(f), choices=f.metadata["choices"], default=None,
                            metavar=None if f.metadata["choices"] else "N")
+
+
+def add_config_args(p):
+    """The ``train`` flags: one per ``RunConfig`` field marked ``flag``, ``--preset`` first,
+    each with its help and shown defaults."""
+    g = p.add_argument_group("settings (tf1_birnn.training.config.RunConfig)")
+    names = sorted((f.name for f in flag_fields()), key=lambda name: name != "preset")
+    add_setting_flags(g, names, lambda f: f"{f.metadata['help']} ({_shown_default(f.name)})")
 
 
 def _given_settings(args):

@@ -47,10 +47,10 @@ import os
 from ...core.checks import positive_int
 from ...data.helpers import check_split, data_prer, train_test_split
 from ...data.source import DataSource
-from ...training.config import flag_fields, flag_name, preset_config
+from ...training.config import preset_config
 from ...training.folder import open_run
 from ..blog import blog_results, blog_seconds_per_epoch
-from ..commands import add_data_args, cut_data, describe_data
+from ..commands import add_data_args, add_setting_flags, cut_data, describe_data
 from ..estimate import ASSUMPTIONS, host, measure
 from ..usage import UsageError
 from .plan import (DEFAULT_MODELS, MODELS, SIZED, SIZES, config_default, default_name,
@@ -190,15 +190,11 @@ def _setting_default(name):
 
 
 def add_setting_args(p, names=SETTING_FLAGS):
-    """One flag per ``RunConfig`` field in ``names``, typed and explained by the field's
-    metadata as the ``train`` flags are (``tools.commands.add_config_args``); ``None`` when
-    not given, so that the size and the presets decide."""
-    by_name = {f.name: f for f in flag_fields()}
-    for name in names:
-        meta = by_name[name].metadata
-        p.add_argument(flag_name(name), type=meta["parse"] or str, choices=meta["choices"],
-                       default=None, metavar=None if meta["choices"] else "N",
-                       help=f"{meta['help']}; of every model ({_setting_default(name)})")
+    """The flags of the ``RunConfig`` fields ``names``, as the ``train`` flags
+    (``tools.commands.add_setting_flags``); ``None`` when not given, so that the size and
+    the presets decide."""
+    add_setting_flags(p, names, lambda f: f"{f.metadata['help']}; of every model "
+                                          f"({_setting_default(f.name)})")
 
 
 def _seed_list(text):
