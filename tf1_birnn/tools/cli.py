@@ -2,8 +2,8 @@
 
 Each tool module has ``register(subparsers)``, which adds its parser and sets
 ``func=run(args)``; ``build_parser`` calls them in the order ``--help`` lists them. A user
-error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1``
-to see the traceback anyway. An ``OSError`` prints the path and the cause (disk full,
+error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and
+exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1`` to see the traceback anyway. An ``OSError`` prints the path and the cause (disk full,
 permission denied, not a directory, name too long); Ctrl-C prints one line, exit status 130,
 and SIGTERM is handled the same way (exit status 143).
 

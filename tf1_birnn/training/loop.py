@@ -1,9 +1,9 @@
 """One epoch as in the tutorial: one utterance per Adam step, then the evaluation.
 
 ``train_epoch`` mirrors the body of the tutorial's loop: shuffle the training utterances and
-run one Adam step per utterance with dropout keep rate 0.7; ``evaluate`` gives, with keep
-rate 1.0, the mean per-utterance MSE of a set, which ``tf1_birnn.training.run.train_run`` (the
-loop over epochs) prints as ``(k, 'train:', x, 'test:', y)``. Where the tutorial divides by
+run one Adam step per utterance with dropout at the run's keep rate; ``evaluate`` gives, with
+keep rate 1.0, the mean per-utterance MSE of a set, which ``tf1_birnn.training.trainer.Trainer``
+(the loop over epochs) prints as ``(k, 'train:', x, 'test:', y)``. Where the tutorial divides by
 the hard-coded 83 and 20, we divide by the real number of utterances.
 
 Beyond the tutorial: ``batch_size > 1`` trains on padded minibatches with per-sequence
@@ -59,12 +59,14 @@ def _check_train_batch(net, batch):
                          f"{len(batch[2])} (build it with variable_length=True)")
 
 
-def train_epoch(sess, net, train, rng, batch_size=1, keep_rate=0.7, on_step=None,
+def train_epoch(sess, net, train, rng, batch_size, keep_rate, on_step=None,
                 show_progress=True, desc="train"):
     """One pass of Adam steps over the shuffled ``train`` pairs; return the step losses.
 
-    ``rng``: a ``np.random.Generator`` that shuffles the utterances. ``on_step(i, loss)`` is
-    called after each step with the loss of that batch before the update.
+    ``rng``: a ``np.random.Generator`` that shuffles the utterances; ``batch_size``
+    utterances per Adam step at dropout ``keep_rate`` (the run's ``RunConfig`` says which).
+    ``on_step(i, loss)`` is called after each step with the loss of that batch before the
+    update.
     """
     shuffled = shufflelists(train, rng)
     bar = progress(math.ceil(len(train) / batch_size), desc, show_progress)
@@ -111,7 +113,8 @@ def evaluate(sess, net, pairs, batch_size=16, observe=None):
 
 
 def predict_utterance(sess, net, x):
-    """Predict the trajectory of one utterance ``x`` `[1, n_frames, D_input]` -> `[n_frames, D_label]`."""
+    """Predict the trajectory of one utterance: ``x`` `[1, n_frames, D_input]` ->
+    `[n_frames, D_label]`."""
     lengths = np.array([x.shape[1]], np.int32)
     labels = np.zeros((x.shape[1], net.labels.shape[1]), np.float32)
     return sess.run(net.output, _feed(net, (x, labels, lengths), 1.0))

@@ -65,9 +65,10 @@ class Trainer:
         """Train and evaluate epoch ``k``; return its history row."""
         start = time.time()
         first_step = k * self.steps_per_epoch  # of this epoch, for the per-step curve
+        rng = np.random.default_rng([self.config.seed, k])  # the same order if resumed
         try:
-            train_epoch(self.sess, self.net, self.train, np.random.default_rng([self.config.seed, k]),
-                        self.config.batch_size, self.config.keep_rate,
+            train_epoch(self.sess, self.net, self.train, rng, self.config.batch_size,
+                        self.config.keep_rate,
                         on_step=lambda i, loss: self.writer.step_loss(first_step + i, loss),
                         show_progress=self.show_progress, desc=f"epoch {k}")
         except TrainingDiverged as err:
