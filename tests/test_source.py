@@ -10,7 +10,7 @@ from tf1_birnn.data.helpers import cut_corpus
 from tf1_birnn.data.loader import DataError
 from tf1_birnn.data.source import DataSource
 from tf1_birnn.tools.cli import main
-from tiny import tiny_corpus, tiny_npz
+from tiny import tiny_corpus, tiny_flags, tiny_npz
 
 AWKWARD = "a|b#cut=1,2:c"  # every separator of the old string format in one file name
 
@@ -77,8 +77,8 @@ def test_a_path_with_the_old_separators_loads_and_cuts(tmp_path):
 def test_a_run_on_an_awkward_path_and_an_old_config_keep_working(tmp_path, capsys):
     path = tiny_npz(tmp_path / f"{AWKWARD}.npz", n=8)
     logdir = str(tmp_path / "logs")
-    assert main(["train", "--data", path, "--num-units", "8", "--epochs", "1", "--logdir",
-                 logdir, "--run-name", "t", "--no-progress"]) == 0
+    assert main(["train", "--data", path, *tiny_flags(epochs=1), "--logdir", logdir,
+                 "--run-name", "t", "--no-progress"]) == 0
     config_path = os.path.join(logdir, "t", "config.json")
     with open(config_path, encoding="utf-8") as f:
         config = json.load(f)
