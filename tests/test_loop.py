@@ -63,7 +63,8 @@ def test_one_utterance_network_refuses_a_batch(sess):
     pairs = data_prer(*tiny_corpus(n=4))
     net = _network(sess)
     with pytest.raises(ValueError, match="one utterance per step"):
-        train_epoch(sess, net, pairs, np.random.default_rng(0), batch_size=2, show_progress=False)
+        train_epoch(sess, net, pairs, np.random.default_rng(0), batch_size=2, keep_rate=1.0,
+                    show_progress=False)
 
 
 @pytest.mark.slow
