@@ -33,11 +33,16 @@ def add_data_args(p):
     g.add_argument("--data-y", metavar="Y.npy", help="the tutorial's Y.npy (labels), by path")
     g.add_argument("--corpus-seed", type=int, default=None,
                    help="seed of the synthetic corpus (default 0)")
+    g.add_argument("--validation", action="store_true", default=None,
+                   help="leave the corpus's test utterances out: the run trains on the rest "
+                        "of the training split and evaluates on its first 20%%, a validation "
+                        "set for choosing settings (e.g. --keep-rate) without the test set")
 
 
 def _data_given(args):
     """True when the command line names data (else a run's saved data source is used)."""
-    return bool(args.data or args.data_x or args.data_y or args.corpus_seed is not None)
+    return bool(args.data or args.data_x or args.data_y or args.corpus_seed is not None
+                or args.validation)
 
 
 def describe_data(args):
@@ -49,8 +54,10 @@ def describe_data(args):
     if args.data_x:
         if args.corpus_seed is not None:
             raise UsageError("--corpus-seed applies to the synthetic corpus only")
-        return DataSource.original_files(args.data_x, args.data_y)
-    return DataSource.parse(args.data, args.corpus_seed)
+        source = DataSource.original_files(args.data_x, args.data_y)
+    else:
+        source = DataSource.parse(args.data, args.corpus_seed)
+    return source.train_split_only() if args.validation else source
 
 
 def cut_data(data, max_utterances=None, max_frames=None):
