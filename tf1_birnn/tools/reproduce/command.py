@@ -63,7 +63,7 @@ from .report import (make_summary, model_summary, plot_curves, results_table, se
 __all__ = ["reproduce", "register", "run", "SETTING_FLAGS", "add_setting_args"]
 
 # the RunConfig settings that reproduce has a flag for, given to every model
-SETTING_FLAGS = ("epochs", "num_units", "learning_rate", "keep_rate")
+SETTING_FLAGS = ("epochs", "num_units", "learning_rate", "keep_rate", "cell_keep_rate")
 # the blog's experiment that each model's GPU timing comes from (the others have none)
 _BLOG_TIMING = {"lv1": "lv1_lstm", "lv2": "lv2_bigru"}
 
@@ -193,8 +193,13 @@ def add_setting_args(p, names=SETTING_FLAGS):
     """The flags of the ``RunConfig`` fields ``names``, as the ``train`` flags
     (``tools.commands.add_setting_flags``); ``None`` when not given, so that the size and
     the presets decide."""
-    add_setting_flags(p, names, lambda f: f"{f.metadata['help']}; of every model "
-                                          f"({_setting_default(f.name)})")
+    dropping = ", ".join(m for m, (_, extra, _) in MODELS.items() if "cell_dropout" in extra)
+
+    def describe(f):
+        which = (f"of the models with cell dropout ({dropping})" if f.name == "cell_keep_rate"
+                 else "of every model")
+        return f"{f.metadata['help']}; {which} ({_setting_default(f.name)})"
+    add_setting_flags(p, names, describe)
 
 
 def _seed_list(text):

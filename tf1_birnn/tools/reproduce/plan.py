@@ -95,6 +95,8 @@ def default_name(size, data):
     n, f = source.cut
     if source.cut != (None, None):
         tag += f"-cut{n or ''}x{f or ''}"
+    if source.validation:
+        tag += "-validation"
     return f"reproduce-{size}-{tag}"
 
 
@@ -141,7 +143,10 @@ def make_plan(X, Y, root, size, models, data, **overrides):
     configs = {}
     for model in models:
         preset, extra, _ = MODELS[model]
-        configs[model] = preset_config(preset, **shapes, **dict(settings, **extra))
+        values = dict(settings, **extra)
+        if values.get("cell_dropout", "none") == "none":  # only models with cell dropout
+            values.pop("cell_keep_rate", None)
+        configs[model] = preset_config(preset, **shapes, **values)
     plan = Plan(root, settings, configs)
     for model in models:
         check_same_plan(plan.run_dir(model), configs[model])  # before anything is written
