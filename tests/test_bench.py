@@ -91,8 +91,16 @@ def test_keras_peer_trains_and_predicts():
     model = keras_network(4)
     x = np.zeros((2, 5, 39), np.float32)
     assert model.predict_on_batch(x).shape == (2, 5, 24)
+    import time
+    from tf1_birnn.tools.bench_peers import peak_rss_mib
+    rss_before, start = peak_rss_mib(), time.perf_counter()
     result = measure_keras(dict(num_units=4, steps=5, batch=2, repeats=1, jit=False))
-    assert result["train_s"] > 0 and result["eval_s"] > 0 and result["rss_mib"] > 0
+    elapsed, rss_after = time.perf_counter() - start, peak_rss_mib()
+    assert {"train_s", "eval_s", "rss_mib"} <= set(result)  # what a row of the table reads
+    # one timed call each, in seconds: together less than the whole call, which also warms up
+    assert 0 < result["train_s"] and 0 < result["eval_s"]
+    assert result["train_s"] + result["eval_s"] < elapsed, (result, elapsed)
+    assert rss_before <= result["rss_mib"] <= rss_after  # this process's peak, in MiB
 
 
 T, N, D_IN, D_CELL = 5, 3, 4, 6
@@ -123,8 +131,8 @@ def test_bench_quick_prints_table(capsys):
 
 @pytest.mark.slow
 def test_bench_loop_rows(capsys):
-    """The -<loops> rows set fast.LOOPS in their child; each fast row says how its loops ran
-    ('auto' resolves to concurrent for 8 units' tiny weights)."""
+    """The -<loops> rows build with the loops setting in their child; each fast row says how
+    its loops ran ('auto' resolves to concurrent for 8 units' tiny weights)."""
     status = main(["bench", "--quick", "--num-units", "8", "--steps", "6", "--batch-sizes",
                    "1", "--repeats", "1", "--variants", "fast,fast-sequential,fast-lstm-shared"])
     out = capsys.readouterr().out

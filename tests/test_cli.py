@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tf1_birnn.tools.cli import main
-from tiny import tiny_npz
+from tiny import TINY, tiny_flags, tiny_npz
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +17,8 @@ def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cli")
     data = tiny_npz(tmp / "tiny.npz", n=8)
     logdir = str(tmp / "logs")
-    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "2",
-                 "--logdir", logdir, "--run-name", "t", "--no-progress"])
+    code = main(["train", "--data", data, *tiny_flags(), "--logdir", logdir, "--run-name", "t",
+                 "--no-progress"])
     assert code == 0
     return data, logdir, os.path.join(logdir, "t")
 
@@ -26,8 +26,8 @@ def trained(tmp_path_factory):
 @pytest.mark.slow
 def test_train_prints_the_tutorial_lines_and_the_tensorboard_command(trained, capsys):
     data, logdir, _ = trained
-    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1", "--logdir",
-                 logdir, "--run-name", "t2", "--no-progress", "--batch-size", "3"])
+    code = main(["train", "--data", data, *tiny_flags(epochs=1), "--logdir", logdir,
+                 "--run-name", "t2", "--no-progress", "--batch-size", "3"])
     out = capsys.readouterr().out
     assert code == 0
     assert "(0, 'train:', " in out and "'test:', " in out
@@ -149,7 +149,7 @@ def test_user_errors_give_one_line_and_status_2(argv, message, capsys, tmp_path,
 def test_resume_accepts_the_flags_of_the_original_run(trained, capsys):
     data, logdir, run_dir = trained
     # the same command line as the run in `trained`, with --resume and one epoch more
-    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "3", "--preset", "quick",
+    code = main(["train", "--data", data, *tiny_flags(epochs=3), "--preset", "quick",
                  "--logdir", logdir, "--run-name", "t", "--no-progress", "--resume"])
     assert code == 0, capsys.readouterr().err
     assert "resuming" in capsys.readouterr().out
@@ -160,8 +160,8 @@ def test_resume_accepts_the_flags_of_the_original_run(trained, capsys):
 @pytest.mark.slow
 def test_existing_run_name_is_refused(trained, capsys):
     data, logdir, _ = trained
-    code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1",
-                 "--logdir", logdir, "--run-name", "t", "--no-progress"])
+    code = main(["train", "--data", data, *tiny_flags(epochs=1), "--logdir", logdir,
+                 "--run-name", "t", "--no-progress"])
     assert code == 2 and "already exists" in capsys.readouterr().err
 
 
@@ -178,7 +178,7 @@ def test_module_entry_point_without_traceback(tmp_path):
 def test_resume_refuses_new_settings_and_predict_checks_the_index(trained, capsys):
     data, logdir, run_dir = trained
     code = main(["train", "--resume", "--run-name", "t", "--logdir", logdir, "--preset", "blog",
-                 "--num-units", "8", "--cell-b", "none", "--seed", "0"])
+                 "--num-units", str(TINY["num_units"]), "--cell-b", "none", "--seed", "0"])
     err = capsys.readouterr().err
     assert code == 2 and "only --epochs may change" in err
     # every real difference, with the value given and the saved one; not the equal ones
@@ -211,8 +211,8 @@ def test_train_with_cell_dropout_on_both_paths(trained, capsys):
     """``--cell-dropout`` and ``--keep-rate`` reach the run's config (and so TensorBoard's text)."""
     data, logdir, _ = trained
     for form, path in (("variational", "--fast"), ("candidate", "--no-fast")):
-        code = main(["train", "--data", data, "--num-units", "8", "--epochs", "1", "--logdir",
-                     logdir, "--run-name", f"drop-{form}", "--no-progress", path,
+        code = main(["train", "--data", data, *tiny_flags(epochs=1), "--logdir", logdir,
+                     "--run-name", f"drop-{form}", "--no-progress", path,
                      "--cell-dropout", form, "--keep-rate", "0.5", "--batch-size", "2"])
         assert code == 0, capsys.readouterr().err
         with open(os.path.join(logdir, f"drop-{form}", "config.json")) as f:

@@ -209,7 +209,7 @@ def test_tensorflow_out_of_memory_is_one_line(tmp_path, data, capsys, monkeypatc
     """TensorFlow's ResourceExhaustedError at run time (an allocation that failed) is one line
     that says so, with TensorFlow's first line, not a traceback."""
     import tensorflow as tf
-    from tf1_birnn.training import run
+    from tf1_birnn.training import trainer as run
 
     def oom(*args, **kwargs):
         raise tf.errors.ResourceExhaustedError(

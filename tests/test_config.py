@@ -56,12 +56,14 @@ def test_a_saved_config_loads_back_equal():
 
 
 def test_a_config_json_of_the_previous_version_loads():
-    # notebook 01's saved RunConfig, written before variable_length and cell_dropout were fields
+    # notebook 01's saved RunConfig, written before variable_length, cell_dropout and
+    # cell_keep_rate were fields
     old = dict(preset="lv1", arch="lv1", num_units=128, cell="lstm", cell_b=None, merge="sum",
                n_layers=1, n_ff=0, stacking="true", learning_rate=0.001, L2_penalty=0.0,
                epochs=10, keep_rate=1.0, batch_size=1, seed=55, fast=False, image_every=5,
                D_input=39, D_label=24, data="synthetic:0")
-    assert asdict(RunConfig(**old)) == dict(old, variable_length=False, cell_dropout="none", loops="auto")
+    assert asdict(RunConfig(**old)) == dict(old, variable_length=False, cell_dropout="none",
+                                            cell_keep_rate=None, loops="auto")
     assert RunConfig(**dict(old, arch="birnn", cell_b="gru", n_ff=2, batch_size=4)).variable_length
 
 

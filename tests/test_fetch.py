@@ -18,7 +18,7 @@ from tf1_birnn.data.fetch import FetchError, NetworkError, fetch_data, git_blob_
 from tf1_birnn.data.loader import load_npz
 from tf1_birnn.data.source import DataSource
 from tf1_birnn.tools.cli import main
-from tiny import tiny_corpus
+from tiny import tiny_corpus, tiny_flags
 
 
 def blob_id(data):
@@ -251,8 +251,8 @@ def test_cli_fetch_then_data_original(corpus, tmp_path, monkeypatch, capsys):
     X, Y, files = corpus
     monkeypatch.setenv("TF1_BIRNN_DATA", str(tmp_path / "data"))
     logdir = str(tmp_path / "logs")
-    args = ["train", "--data", "original", "--num-units", "8", "--epochs", "1", "--logdir",
-            logdir, "--run-name", "o", "--no-progress"]
+    args = ["train", "--data", "original", *tiny_flags(epochs=1), "--logdir", logdir,
+            "--run-name", "o", "--no-progress"]
     assert main(args) == 2  # nothing fetched yet
     err = capsys.readouterr().err
     assert "run `tf1-birnn fetch-data`" in err and "Traceback" not in err

@@ -8,7 +8,7 @@ import pytest
 
 from tf1_birnn.training.lock import RunLock, RunLocked
 
-from tiny import hold_lock
+from tiny import dead_pid, hold_lock
 
 CONTENDER = """
 import os, sys
@@ -66,9 +66,7 @@ def contend(run_dir, n, rounds):
 
 
 def stale_lock(run_dir):
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    (run_dir / "lock").write_text(f"{dead.pid}\n")  # as a SIGKILL leaves it
+    (run_dir / "lock").write_text(f"{dead_pid()}\n")  # as a SIGKILL leaves it
 
 
 @pytest.mark.slow

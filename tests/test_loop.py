@@ -5,13 +5,9 @@ import tensorflow as tf
 
 from tf1_birnn.data.helpers import data_prer, train_test_split
 from tf1_birnn.core.network import build_network
-from tf1_birnn.training.run import open_run, preset_config, train_run
+from tf1_birnn.training.run import open_run, train_run
 from tf1_birnn.training.loop import TrainingDiverged, evaluate, make_batches, train_epoch
-from tiny import tiny_corpus
-
-
-def tiny_config(**kw):
-    return preset_config("quick", **dict(dict(num_units=8, epochs=2, D_input=39, D_label=24), **kw))
+from tiny import TINY, tiny_config, tiny_corpus
 
 
 def test_make_batches_pads_and_keeps_order():
@@ -28,50 +24,47 @@ def test_make_batches_pads_and_keeps_order():
         assert not inputs[k, lengths[k]:].any()
 
 
-def _session(**kw):
-    graph = tf.Graph()
-    with graph.as_default():
-        tf.compat.v1.set_random_seed(3)
-        np.random.seed(3)
-        net = build_network(num_units=8, **kw)
-        sess = tf.compat.v1.Session(graph=graph)
-        sess.run(tf.compat.v1.global_variables_initializer())
-    return graph, sess, net
+def _network(sess, **kw):
+    """A seeded tiny network in ``sess``'s graph (conftest's fresh one), initialized."""
+    tf.compat.v1.set_random_seed(3)
+    np.random.seed(3)
+    net = build_network(num_units=TINY["num_units"], **kw)
+    sess.run(tf.compat.v1.global_variables_initializer())
+    return net
 
 
-def test_batched_evaluation_equals_one_utterance_at_a_time():
+def test_batched_evaluation_equals_one_utterance_at_a_time(sess):
     pairs = data_prer(*tiny_corpus(n=7))
-    graph, sess, net = _session(variable_length=True)
-    with graph.as_default(), sess:
-        batched = evaluate(sess, net, pairs, batch_size=4)
-        single = evaluate(sess, net, pairs, batch_size=1)
-        by_hand = np.mean([sess.run(net.loss, {net.inputs: x, net.labels: y,
-                                               net.sequence_length: [x.shape[1]],
-                                               net.drop_keep_rate: 1.0}) for x, y in pairs])
+    net = _network(sess, variable_length=True)
+    batched = evaluate(sess, net, pairs, batch_size=4)
+    single = evaluate(sess, net, pairs, batch_size=1)
+    by_hand = np.mean([sess.run(net.loss, {net.inputs: x, net.labels: y,
+                                           net.sequence_length: [x.shape[1]],
+                                           net.drop_keep_rate: 1.0}) for x, y in pairs])
     assert batched == pytest.approx(single, rel=1e-5)
     assert batched == pytest.approx(by_hand, rel=1e-5)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("batch_size", [1, 3])
-def test_train_epoch_lowers_the_loss(batch_size):
+def test_train_epoch_lowers_the_loss(sess, batch_size):
     pairs = data_prer(*tiny_corpus(n=6))
-    graph, sess, net = _session(variable_length=batch_size > 1, learning_rate=3e-3)
-    with graph.as_default(), sess:
-        before = evaluate(sess, net, pairs)
-        for k in range(5):
-            losses = train_epoch(sess, net, pairs, np.random.default_rng(k), batch_size,
-                                 keep_rate=1.0, show_progress=False)
-        after = evaluate(sess, net, pairs)
+    net = _network(sess, variable_length=batch_size > 1, learning_rate=3e-3)
+    before = evaluate(sess, net, pairs)
+    for k in range(5):
+        losses = train_epoch(sess, net, pairs, np.random.default_rng(k), batch_size,
+                             keep_rate=1.0, show_progress=False)
+    after = evaluate(sess, net, pairs)
     assert len(losses) == -(-len(pairs) // batch_size)
     assert after < 0.9 * before
 
 
-def test_one_utterance_network_refuses_a_batch():
+def test_one_utterance_network_refuses_a_batch(sess):
     pairs = data_prer(*tiny_corpus(n=4))
-    graph, sess, net = _session()
-    with graph.as_default(), sess, pytest.raises(ValueError, match="one utterance per step"):
-        train_epoch(sess, net, pairs, np.random.default_rng(0), batch_size=2, show_progress=False)
+    net = _network(sess)
+    with pytest.raises(ValueError, match="one utterance per step"):
+        train_epoch(sess, net, pairs, np.random.default_rng(0), batch_size=2, keep_rate=1.0,
+                    show_progress=False)
 
 
 @pytest.mark.slow
@@ -98,7 +91,6 @@ def test_printed_losses_are_means_over_the_real_counts(tmp_path):
     _, history = open_run(run_dir)
     train, test = train_test_split(data_prer(X, Y))
     assert (len(train), len(test)) == (8, 1)
-    graph, sess, net = None, None, None
     from tf1_birnn.training.run import build_session
     graph, sess, net, _ = build_session(open_run(run_dir)[0], tf.train.latest_checkpoint(run_dir))
     with graph.as_default(), sess:
@@ -117,20 +109,19 @@ def test_divergence_stops_the_run_and_keeps_no_bad_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("arch,fast", [("birnn", False), ("birnn", True), ("lv1", True)])
-def test_tutorial_network_evaluates_in_batches(arch, fast):
+def test_tutorial_network_evaluates_in_batches(sess, arch, fast):
     """Without variable_length (the tutorial's one-utterance network) evaluation still batches:
     padded, masked minibatches give every utterance the MSE it gets alone, and the training
     loss at batch 1 (lengths not fed) is the tutorial's ``mean((output - labels)**2)``."""
     pairs = data_prer(*tiny_corpus(n=7))
-    graph, sess, net = _session(arch=arch, fast=fast)
-    with graph.as_default(), sess:
-        batched = evaluate(sess, net, pairs, batch_size=4)
-        single = evaluate(sess, net, pairs, batch_size=1)
-        alone = []
-        for x, y in pairs:  # the tutorial's evaluation: one utterance, lengths not fed
-            out, loss = sess.run([net.output, net.loss], {net.inputs: x, net.labels: y,
-                                                          net.drop_keep_rate: 1.0})
-            np.testing.assert_allclose(loss, np.mean((out - y) ** 2), rtol=1e-5)
-            alone.append(loss)
+    net = _network(sess, arch=arch, fast=fast)
+    batched = evaluate(sess, net, pairs, batch_size=4)
+    single = evaluate(sess, net, pairs, batch_size=1)
+    alone = []
+    for x, y in pairs:  # the tutorial's evaluation: one utterance, lengths not fed
+        out, loss = sess.run([net.output, net.loss], {net.inputs: x, net.labels: y,
+                                                      net.drop_keep_rate: 1.0})
+        np.testing.assert_allclose(loss, np.mean((out - y) ** 2), rtol=1e-5)
+        alone.append(loss)
     assert batched == pytest.approx(single, rel=1e-5)
     assert batched == pytest.approx(float(np.mean(alone)), rel=1e-5)

@@ -1,15 +1,16 @@
-"""``tf1-birnn reproduce``: the tiny size end to end, resume, the smoothness measures."""
+"""``tf1-birnn reproduce``: the tiny size end to end, resume, the smoothness measures; its
+sizes and flags derived from ``RunConfig``."""
 import json
 import os
 import re
 
 import pytest
 
-from tf1_birnn.tools.cli import main
+from tf1_birnn.tools.cli import build_parser, main
 from tf1_birnn.tools.reproduce import DEFAULT_MODELS as MODELS  # what runs by default
 from tiny import tiny_corpus, tiny_npz
 
-pytestmark = pytest.mark.slow  # trains five networks (and the unknown-model check loads the corpus)
+slow = pytest.mark.slow  # trains networks (and the unknown-model check loads the corpus)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,7 @@ def reproduced(tmp_path_factory):
     return args, os.path.join(logdir, "r"), report, plot
 
 
+@slow
 def test_every_model_is_a_tensorboard_run(reproduced):
     _, root, _, _ = reproduced
     for model in MODELS:
@@ -35,6 +37,7 @@ def test_every_model_is_a_tensorboard_run(reproduced):
             assert len(json.load(f)["epochs"]) == 2  # the tiny size's epochs
 
 
+@slow
 def test_table_report_and_plot(reproduced, capsys):
     _, root, report, plot = reproduced
     with open(report, encoding="utf-8") as f:
@@ -63,6 +66,7 @@ def test_table_report_and_plot(reproduced, capsys):
         f"({change:+.1%})." in table
 
 
+@slow
 def test_the_same_command_continues_and_other_settings_are_refused(reproduced, capsys):
     args, root, _, _ = reproduced
     args = args[:-2]  # keep the report of the full run
@@ -71,7 +75,7 @@ def test_the_same_command_continues_and_other_settings_are_refused(reproduced, c
     assert "continuing" in capsys.readouterr().out
     assert os.path.getmtime(os.path.join(root, "lv2", "history.json")) == before
     assert main(args + ["--num-units", "9"]) == 2
-    assert "num_units=8; this command has num_units=9" in capsys.readouterr().err
+    assert "--num-units 9 (saved: 8)" in capsys.readouterr().err
     i = args.index("--max-frames")
     assert main(args[:i] + args[i + 2:]) == 2  # the corpus without the frame cut
     assert "first 6 utterances, at most 12 frames each" in capsys.readouterr().err
@@ -79,6 +83,7 @@ def test_the_same_command_continues_and_other_settings_are_refused(reproduced, c
     assert "nothing to resume" in capsys.readouterr().err
 
 
+@slow
 def test_an_interrupted_model_resumes_from_its_checkpoint(reproduced, tmp_path, capsys):
     """Copy a finished model, cut it back to its first epoch as a kill would leave it, rerun."""
     import shutil
@@ -103,6 +108,7 @@ def test_an_interrupted_model_resumes_from_its_checkpoint(reproduced, tmp_path, 
         assert [r["epoch"] for r in json.load(f)["epochs"]] == [0, 1]
 
 
+@slow
 def test_measure_scales_the_measured_rates_to_an_epoch():
     from tf1_birnn.data.helpers import data_prer, train_test_split
     from tf1_birnn.tools.estimate import measure
@@ -117,16 +123,16 @@ def test_measure_scales_the_measured_rates_to_an_epoch():
         + (frames + sum(len(y) for _, y in test)) * est.eval_s_per_frame)
 
 
-@pytest.mark.slow
+@slow
 @pytest.mark.parametrize("size, models", [("full", "lv2"), ("reduced", "lv1,ff"),
                                           ("tiny", "stacked")])
 def test_estimate_gives_a_number_at_every_size(size, models, tmp_path, capsys):
-    from tf1_birnn.tools.reproduce import SIZES
+    from tf1_birnn.tools.reproduce import size_settings
     data = tiny_npz(tmp_path / "tiny.npz", n=10)
     assert main(["reproduce", "--size", size, "--data", data, "--estimate", "--logdir",
                  str(tmp_path), "--models", models]) == 0
     out = capsys.readouterr().out
-    epochs = SIZES[size]["epochs"]
+    epochs = size_settings(size)["epochs"]
     for model in models.split(","):
         line = out.split(f"== {model}:")[1].splitlines()[1]
         assert re.search(rf"~\d+ s/epoch, ~\d+(\.\d)? (s|min|h) for {epochs} epochs on this "
@@ -139,11 +145,13 @@ def test_estimate_gives_a_number_at_every_size(size, models, tmp_path, capsys):
     assert os.listdir(tmp_path) == ["tiny.npz"]  # an estimate writes nothing
 
 
+@slow
 def test_unknown_model_is_a_usage_error(capsys):
     assert main(["reproduce", "--models", "lv2,lstm3"]) == 2
     assert "lstm3" in capsys.readouterr().err
 
 
+@slow
 def test_runs_remember_the_cut_corpus(reproduced, capsys):
     args, root, report, _ = reproduced
     with open(os.path.join(root, "lv2", "config.json"), encoding="utf-8") as f:
@@ -154,6 +162,7 @@ def test_runs_remember_the_cut_corpus(reproduced, capsys):
     assert "(5 train / 1 test utterances)" in capsys.readouterr().out
 
 
+@slow
 def test_reports_are_not_overwritten_and_an_empty_test_set_is_refused(reproduced, capsys):
     args, root, report, _ = reproduced
     before = open(report, encoding="utf-8").read()
@@ -163,7 +172,7 @@ def test_reports_are_not_overwritten_and_an_empty_test_set_is_refused(reproduced
     data = args[args.index("--data") + 1]
     code = main(["reproduce", "--size", "tiny", "--data", data, "--max-utterances", "4",
                  "--logdir", os.path.dirname(root), "--name", "r3"])
-    assert code == 2 and "no test utterance" in capsys.readouterr().err
+    assert code == 2 and "4 train and 0 test utterances" in capsys.readouterr().err
     assert not os.path.exists(os.path.join(os.path.dirname(root), "r3"))
 
 
@@ -181,6 +190,7 @@ def test_seeds_table_gives_mean_spread_and_orderings():
             "stacked - lv2: mean -0.015 (-0.050..+0.020)") in table
 
 
+@slow
 def test_seeds_run_one_reproduction_per_seed(tmp_path, capsys):
     data = tiny_npz(tmp_path / "tiny.npz", n=10)
     logdir = str(tmp_path / "logs")
@@ -205,6 +215,7 @@ def test_seeds_run_one_reproduction_per_seed(tmp_path, capsys):
         assert f.read() == text
 
 
+@slow
 def test_cell_dropout_models_beside_lv2(tmp_path, capsys):
     """``lv2_variational`` and ``lv2_candidate`` train at ``--keep-rate`` and are reported
     beside ``lv2``: best test and the train/test gap, per seed and over the seeds."""
@@ -223,3 +234,47 @@ def test_cell_dropout_models_beside_lv2(tmp_path, capsys):
     assert "Cell dropout, lv2_candidate: best test " in table
     assert "variational cell dropout beats none (lv2_variational < lv2, best test): " in table
     assert "Final train/test gap (test - train), mean (min..max): lv2 " in table
+
+
+def test_sizes_are_overrides_of_the_config():
+    """``full`` is the tutorial's own settings (``RunConfig``'s defaults, the 'blog' preset);
+    ``reduced`` takes the quick preset's width and learning rate; every size has the
+    tutorial's seed and batch size."""
+    from tf1_birnn.tools.reproduce import SIZED, SIZES, size_settings
+    from tf1_birnn.training.config import PRESETS, RunConfig
+    tutorial = RunConfig()
+    assert SIZES["full"] == ("blog", {}) and PRESETS["blog"] == {}
+    full = size_settings("full")
+    assert {k: full[k] for k in SIZED} == {k: getattr(tutorial, k) for k in SIZED}
+    reduced = size_settings("reduced")
+    assert (reduced["num_units"], reduced["learning_rate"]) == \
+        (PRESETS["quick"]["num_units"], PRESETS["quick"]["learning_rate"])
+    for size in SIZES:
+        settings = size_settings(size)
+        assert (settings["seed"], settings["batch_size"]) == (tutorial.seed, tutorial.batch_size)
+    assert size_settings("tiny", seed=3, epochs=None)["seed"] == 3  # None: not given
+    with pytest.raises(ValueError, match="size must be one of"):
+        size_settings("huge")
+
+
+def test_setting_flags_come_from_the_config_fields():
+    """``--epochs``, ``--num-units``, ``--learning-rate``, ``--keep-rate``: the ``RunConfig``
+    fields' own help and parser, and the default each size or preset gives."""
+    from dataclasses import fields
+    from tf1_birnn.tools.reproduce import SETTING_FLAGS
+    from tf1_birnn.training.config import PRESETS, RunConfig
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices["reproduce"]
+    actions = {a.dest: a for a in sub._actions}
+    for f in fields(RunConfig):
+        if f.name in SETTING_FLAGS:
+            assert actions[f.name].help.startswith(f.metadata["help"])
+            assert actions[f.name].type is f.metadata["parse"]
+            assert actions[f.name].default is None
+    tutorial, quick = RunConfig(), PRESETS["quick"]
+    assert f"full {tutorial.num_units}, reduced {quick['num_units']}, tiny " \
+        in actions["num_units"].help
+    assert f"lv1: {PRESETS['lv1']['keep_rate']:g}" in actions["keep_rate"].help
+    assert f"(default: {tutorial.seed})" in actions["seeds"].help
+    args = parser.parse_args(["reproduce", "--keep-rate", "0.5", "--epochs", "3"])
+    assert (args.keep_rate, args.epochs, args.num_units) == (0.5, 3, None)

@@ -4,14 +4,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tf1_birnn.training.run import build_session, open_run, preset_config, train_run
-from tiny import hold_lock, tiny_corpus, tiny_npz
+from tiny import dead_pid, hold_lock, tiny_config, tiny_corpus, tiny_flags, tiny_npz, wait_for_line
 
 
 pytestmark = pytest.mark.slow  # every test trains a run (pytest.ini: slow)
@@ -24,7 +23,7 @@ def quiet(*_):
 @pytest.mark.slow
 def test_an_existing_run_is_never_overwritten(tmp_path):
     X, Y = tiny_corpus(n=6)
-    config = preset_config("quick", num_units=8, epochs=1)
+    config = tiny_config(epochs=1)
     train_run(config, X, Y, str(tmp_path), "r", out=quiet, show_progress=False)
     before = sorted(os.listdir(tmp_path / "r"))
     with pytest.raises(FileExistsError, match="--resume"):
@@ -35,10 +34,10 @@ def test_an_existing_run_is_never_overwritten(tmp_path):
 @pytest.mark.slow
 def test_resume_continues_the_curve(tmp_path):
     X, Y = tiny_corpus(n=6)
-    whole = train_run(preset_config("quick", num_units=8, epochs=3), X, Y, str(tmp_path),
-                      "whole", out=quiet, show_progress=False)
-    part = train_run(preset_config("quick", num_units=8, epochs=1), X, Y, str(tmp_path),
-                     "part", out=quiet, show_progress=False)
+    whole = train_run(tiny_config(epochs=3), X, Y, str(tmp_path), "whole", out=quiet,
+                      show_progress=False)
+    part = train_run(tiny_config(epochs=1), X, Y, str(tmp_path), "part", out=quiet,
+                     show_progress=False)
     printed = []
     train_run(None, X, Y, str(tmp_path), "part", resume=True, epochs=3, out=printed.append,
               show_progress=False)
@@ -57,14 +56,17 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
     logdir = tmp_path / "logs"
     cmd = [sys.executable, "-m", "tf1_birnn", "train", "--data", data, "--logdir", str(logdir),
            "--run-name", "k", "--no-progress"]
-    proc = subprocess.Popen(cmd + ["--num-units", "8", "--epochs", "400"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd + tiny_flags(epochs=400), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))  # lines as printed
     index = logdir / "k" / "checkpoint"
-    deadline = time.time() + 120
-    while not index.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    time.sleep(1.0)  # kill in the middle of a later epoch (or a save)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        # epoch 1's line: epoch 0 is saved, and epoch 1 is being logged and saved (or epoch 2
+        # has begun) when the kill lands
+        wait_for_line(proc.stdout, "(1, 'train:', ", 120, "the line of epoch 1")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
     assert index.exists(), "no checkpoint was written before the kill"
     config, history = open_run(str(logdir / "k"))
     checkpoint = tf.train.latest_checkpoint(str(logdir / "k"))
@@ -95,7 +97,7 @@ def test_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
 def test_resume_purges_events_written_after_the_last_checkpoint(tmp_path):
     from tf1_birnn.training.summaries import RunWriter
     X, Y = tiny_corpus(n=6)  # 1 test, 5 train utterances: 5 Adam steps per epoch
-    run_dir = train_run(preset_config("quick", num_units=8, epochs=2), X, Y, str(tmp_path), "p",
+    run_dir = train_run(tiny_config(epochs=2), X, Y, str(tmp_path), "p",
                         out=quiet, show_progress=False)
     # what a process killed in epoch 2, after logging but before saving, leaves behind
     stale = RunWriter(run_dir, tf.Graph())
@@ -135,7 +137,7 @@ def three_epochs(tmp_path_factory):
     """A finished 3-epoch run (tiny) and its corpus; tests work on copies of it."""
     X, Y = tiny_corpus(n=6)
     logdir = tmp_path_factory.mktemp("three")
-    run_dir = train_run(preset_config("quick", num_units=8, epochs=3), X, Y, str(logdir), "r",
+    run_dir = train_run(tiny_config(epochs=3), X, Y, str(logdir), "r",
                         out=quiet, show_progress=False)
     return run_dir, X, Y
 
@@ -179,7 +181,7 @@ def test_evaluate_on_a_copied_run_uses_the_copys_weights(three_epochs, tmp_path,
     logdir, run_dir, X, Y = copy_run(three_epochs, tmp_path, "copy")
     shutil.copytree(run_dir, os.path.join(logdir, "other"))
     # give the copy different weights: its newest checkpoint becomes one of another run
-    other = train_run(preset_config("quick", num_units=8, epochs=1, seed=5), X, Y, logdir,
+    other = train_run(tiny_config(epochs=1, seed=5), X, Y, logdir,
                       "seed5", out=quiet, show_progress=False)
     for f in os.listdir(other):
         if f.startswith("model.ckpt-0."):
@@ -270,10 +272,8 @@ def test_a_live_lock_refuses_a_second_process_and_a_stale_one_is_taken_over(thre
         with pytest.raises(RunLocked, match=f"in use by process {pid}"):
             train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet,
                       show_progress=False)
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
     with open(lock, "w") as f:  # the pid of a process that has exited, as a SIGKILL leaves it
-        f.write(f"{dead.pid}\n")
+        f.write(f"{dead_pid()}\n")
     train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=quiet, show_progress=False)
     assert len(open_run(run_dir)[1]) == 4 and not os.path.exists(lock)
 
@@ -297,7 +297,8 @@ def test_a_run_folder_written_before_manifests_is_read(three_epochs, tmp_path):
             os.remove(os.path.join(run_dir, f))
         elif f.startswith("model.ckpt-"):
             n, rest = f[len("model.ckpt-"):].split(".", 1)
-            os.rename(os.path.join(run_dir, f), os.path.join(run_dir, f"model.ckpt-{int(n) + 1}.{rest}"))
+            os.rename(os.path.join(run_dir, f),
+                      os.path.join(run_dir, f"model.ckpt-{int(n) + 1}.{rest}"))
     assert [c.epoch for c in list_checkpoints(run_dir)] == [2, 1, 0]
     printed = []
     train_run(None, X, Y, logdir, "r", resume=True, epochs=4, out=printed.append,
@@ -340,7 +341,7 @@ def test_a_garbled_manifest_is_named_and_skipped(three_epochs, tmp_path):
 def test_a_one_utterance_corpus_is_refused_before_a_folder_exists(tmp_path):
     X, Y = tiny_corpus(n=1)
     with pytest.raises(ValueError, match="1 utterance.* 0 test .*give at least 5"):
-        train_run(preset_config("quick", num_units=8, epochs=1), X, Y, str(tmp_path), "one",
+        train_run(tiny_config(epochs=1), X, Y, str(tmp_path), "one",
                   out=quiet, show_progress=False)
     assert not os.path.exists(tmp_path / "one")
 
@@ -362,7 +363,7 @@ def test_disk_full_while_saving_keeps_the_finished_epochs_and_no_partial_checkpo
 
     monkeypatch.setattr(tf.compat.v1.train.Saver, "save", save)
     with pytest.raises(OSError) as info:
-        train_run(preset_config("quick", num_units=8, epochs=3), X, Y, str(tmp_path), "full",
+        train_run(tiny_config(epochs=3), X, Y, str(tmp_path), "full",
                   out=quiet, show_progress=False)
     assert info.value.errno == errno.ENOSPC and "model.ckpt-1_temp" in info.value.filename
     run_dir = str(tmp_path / "full")
@@ -372,7 +373,7 @@ def test_disk_full_while_saving_keeps_the_finished_epochs_and_no_partial_checkpo
     monkeypatch.setattr(checkpoints, "write_manifest",
                         lambda *a: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full", "m")))
     with pytest.raises(OSError):
-        train_run(preset_config("quick", num_units=8, epochs=1), X, Y, str(tmp_path), "none",
+        train_run(tiny_config(epochs=1), X, Y, str(tmp_path), "none",
                   out=quiet, show_progress=False)
     assert not os.path.exists(tmp_path / "none")
 
@@ -381,7 +382,7 @@ def test_divergence_says_whether_a_checkpoint_was_kept(tmp_path):
     from tf1_birnn.training.loop import TrainingDiverged
     X, Y = tiny_corpus(n=6)
     with pytest.raises(TrainingDiverged, match="no epoch had finished, so no run folder is kept"):
-        train_run(preset_config("quick", num_units=8, epochs=1, learning_rate=1e30), X, Y,
+        train_run(tiny_config(epochs=1, learning_rate=1e30), X, Y,
                   str(tmp_path), "nan", out=quiet, show_progress=False)
     assert not os.path.exists(tmp_path / "nan")
 
@@ -400,7 +401,7 @@ def other_sizes(tmp_path_factory):
     """A finished 1-epoch run of 16 units (the three_epochs run has 8)."""
     X, Y = tiny_corpus(n=6)
     logdir = tmp_path_factory.mktemp("sixteen")
-    return train_run(preset_config("quick", num_units=16, epochs=1), X, Y, str(logdir), "s",
+    return train_run(tiny_config(num_units=16, epochs=1), X, Y, str(logdir), "s",
                      out=quiet, show_progress=False)
 
 
@@ -494,10 +495,10 @@ def test_resume_without_history_json_is_refused_so_the_corpus_check_cannot_be_sk
 KILLED_CHILD = """
 import sys
 sys.path.insert(0, sys.argv[4])
-from tiny import tiny_corpus
-from tf1_birnn.training.run import preset_config, train_run
+from tiny import tiny_config, tiny_corpus
+from tf1_birnn.training.run import train_run
 X, Y = tiny_corpus(n=6)
-config = None if sys.argv[2] == "resume" else preset_config("quick", num_units=8, epochs=2)
+config = None if sys.argv[2] == "resume" else tiny_config()
 train_run(config, X, Y, sys.argv[1], "r", resume=sys.argv[2] == "resume",
           epochs=int(sys.argv[3]), out=lambda *_: None, show_progress=False)
 """

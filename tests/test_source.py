@@ -10,7 +10,7 @@ from tf1_birnn.data.helpers import cut_corpus
 from tf1_birnn.data.loader import DataError
 from tf1_birnn.data.source import DataSource
 from tf1_birnn.tools.cli import main
-from tiny import tiny_corpus, tiny_npz
+from tiny import tiny_corpus, tiny_flags, tiny_npz
 
 AWKWARD = "a|b#cut=1,2:c"  # every separator of the old string format in one file name
 
@@ -21,6 +21,7 @@ AWKWARD = "a|b#cut=1,2:c"  # every separator of the old string format in one fil
     DataSource("npz", paths=(f"/data/{AWKWARD}.npz",), cut=(6, 12)),
     DataSource("original-files", paths=(f"/d/{AWKWARD}/X.npy", "/d/Y.npy"), cut=(None, 3)),
     DataSource("fetched-original"),
+    DataSource("synthetic", seed=3, cut=(40, 9), validation=True),
 ])
 def test_json_round_trip(source):
     text = source.to_json()
@@ -77,8 +78,8 @@ def test_a_path_with_the_old_separators_loads_and_cuts(tmp_path):
 def test_a_run_on_an_awkward_path_and_an_old_config_keep_working(tmp_path, capsys):
     path = tiny_npz(tmp_path / f"{AWKWARD}.npz", n=8)
     logdir = str(tmp_path / "logs")
-    assert main(["train", "--data", path, "--num-units", "8", "--epochs", "1", "--logdir",
-                 logdir, "--run-name", "t", "--no-progress"]) == 0
+    assert main(["train", "--data", path, *tiny_flags(epochs=1), "--logdir", logdir,
+                 "--run-name", "t", "--no-progress"]) == 0
     config_path = os.path.join(logdir, "t", "config.json")
     with open(config_path, encoding="utf-8") as f:
         config = json.load(f)
@@ -96,3 +97,37 @@ def test_a_run_on_an_awkward_path_and_an_old_config_keep_working(tmp_path, capsy
     # resuming on other data than the saved (cut) corpus is refused
     code = main(["train", "--resume", "--run-name", "t", "--logdir", logdir, "--data", path])
     assert code == 2 and "saved data" in capsys.readouterr().err
+
+
+def test_validation_keeps_the_training_split_only(tmp_path):
+    """``validation``: the corpus's test utterances (the first 20%, ``train_test_split``) are
+    gone before the cut, so a run on it is evaluated on training utterances only."""
+    path = tiny_npz(tmp_path / "c.npz", n=10)
+    full = DataSource("npz", paths=(path,))
+    X, Y = full.load()
+    Xv, Yv = full.train_split_only().load()
+    assert len(Xv) == 8 and all(np.array_equal(a, b) for a, b in zip(Xv, X[2:]))
+    assert all(np.array_equal(a, b) for a, b in zip(Yv, Y[2:]))
+    Xc, _ = full.train_split_only().with_cut(3, 4).load()  # the cut applies to what is kept
+    assert len(Xc) == 3 and np.array_equal(Xc[0], X[2][:4])
+    assert "training split only" in full.train_split_only().describe()
+    with pytest.raises(DataError, match="validation must be True or False"):
+        DataSource(validation="yes")
+
+
+@pytest.mark.slow
+def test_train_with_validation_saves_it_and_resumes_on_it(tmp_path, capsys):
+    path = tiny_npz(tmp_path / "c.npz", n=10)
+    logdir = str(tmp_path / "logs")
+    args = ["train", "--data", path, "--validation", "--logdir", logdir, "--run-name", "v",
+            "--no-progress"]
+    assert main(args + tiny_flags(epochs=1)) == 0
+    saved = json.load(open(os.path.join(logdir, "v", "config.json")))
+    assert DataSource.from_json(saved["data"]) == DataSource("npz", paths=(path,), validation=True)
+    # --resume without data flags continues on the saved (validation) data
+    assert main(["train", "--logdir", logdir, "--run-name", "v", "--resume", "--epochs", "2",
+                 "--no-progress"]) == 0
+    # naming the full corpus instead is refused: not the run's data
+    assert main(["train", "--data", path, "--logdir", logdir, "--run-name", "v", "--resume",
+                 "--epochs", "3", "--no-progress"]) == 2
+    assert "saved data" in capsys.readouterr().err

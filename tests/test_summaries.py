@@ -4,7 +4,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import numpy as np
@@ -12,15 +11,15 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tf1_birnn.training.run import preset_config, train_run
-from tiny import tiny_corpus
+from tf1_birnn.training.run import train_run
+from tiny import tiny_config, tiny_corpus, wait_for_line
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("logs")
     X, Y = tiny_corpus(n=8)
-    config = preset_config("quick", num_units=8, epochs=3, image_every=2)
+    config = tiny_config(epochs=3, image_every=2)
     return train_run(config, X, Y, str(logdir), "tiny", out=lambda *_: None, show_progress=False)
 
 
@@ -90,20 +89,17 @@ def _get_json(url):
 @pytest.mark.slow
 def test_tensorboard_server_serves_the_run(run_dir):
     logdir, port = str(run_dir).rsplit("/", 1)[0], _free_port()
+    # --reload_task blocking: the logdir is read once, before the server starts; then
+    # TensorBoard says on stderr where it serves
     cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir, "--host", "127.0.0.1",
-           "--port", str(port), "--load_fast", "false"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "--port", str(port), "--load_fast", "false", "--reload_interval", "0",
+           "--reload_task", "blocking"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        base, scalars = f"http://127.0.0.1:{port}", {}
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                scalars = _get_json(f"{base}/data/plugin/scalars/tags")
-                if {"tiny", "tiny/train", "tiny/test"} <= set(scalars):
-                    break
-            except OSError:
-                pass
-            time.sleep(1)
+        base = f"http://127.0.0.1:{port}"
+        wait_for_line(proc.stderr, f" at {base}/ ", 90, "TensorBoard serving the logdir")
+        scalars = _get_json(f"{base}/data/plugin/scalars/tags")
+        assert {"tiny", "tiny/train", "tiny/test"} <= set(scalars), f"TensorBoard served {scalars}"
         assert "loss" in scalars.get("tiny/test", {}), f"TensorBoard served {scalars}"
         assert "loss" in scalars.get("tiny/train", {}), f"TensorBoard served {scalars}"
         histograms = _get_json(f"{base}/data/plugin/histograms/tags")

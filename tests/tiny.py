@@ -1,6 +1,8 @@
 """What the tests share besides conftest's fixtures: a tiny learnable corpus (for the
-loader, training, TensorBoard and CLI tests), ``CELLS``, the cell classes by name, and
-``both_paths``, the faithful and fast RNN on the same cells with their gradients."""
+loader, training, TensorBoard and CLI tests), the tiny run's settings (``TINY``,
+``tiny_config``, ``tiny_flags``), ``CELLS``, the cell classes by name, ``both_paths``, the
+faithful and fast RNN on the same cells with their gradients, and what tests of other
+processes wait on (``hold_lock``, ``wait_for_line``, ``dead_pid``)."""
 import numpy as np
 
 from tf1_birnn.core.network import CELLS  # noqa: F401  ('gru', 'lstm') -> the cell class
@@ -75,3 +77,61 @@ def both_paths(cell, cell_b, merge, lengths, x, inits, rng, loops="auto"):
     g_slow = tf.gradients(tf.reduce_sum(slow * proj), wrt)
     g_fast = tf.gradients(tf.reduce_sum(fast * proj), wrt)
     return slow, fast, g_slow, g_fast, wrt, weights
+
+
+# the tiny run of the tests: the "quick" preset at 8 units for 2 epochs
+TINY = dict(num_units=8, epochs=2)
+
+
+def tiny_config(**overrides):
+    """``preset_config("quick")`` with ``TINY`` and ``overrides``: ``tiny_config(epochs=1)``."""
+    from tf1_birnn.training.config import preset_config
+    return preset_config("quick", **dict(TINY, **overrides))
+
+
+def tiny_flags(**overrides):
+    """The same settings as ``tf1-birnn train`` flags: ``["--num-units", "8", "--epochs", "2"]``."""
+    from tf1_birnn.training.config import flag_name
+    return [text for name, value in dict(TINY, **overrides).items()
+            for text in (flag_name(name), str(value))]
+
+
+def wait_for_line(stream, needle, timeout, what):
+    """Read ``stream`` (a child's text pipe) until a line holds ``needle``; return that line.
+
+    Fails the test, naming ``what`` it waited for and the last lines read, when the stream ends
+    or ``timeout`` seconds pass first. A thread reads the stream and keeps draining it
+    afterwards, so the child never blocks on a full pipe."""
+    import queue
+    import threading
+    import time
+    import pytest
+    lines = queue.Queue()
+
+    def pump():
+        for line in stream:
+            lines.put(line)
+        lines.put(None)  # the stream ended: the child closed it or exited
+    threading.Thread(target=pump, daemon=True).start()
+    seen, deadline = [], time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            pytest.fail(f"waited {timeout} s for {what} (a line with {needle!r}); last lines "
+                        f"read: {seen[-5:]}")
+        if line is None:
+            pytest.fail(f"the process ended before {what} (a line with {needle!r}); last lines "
+                        f"read: {seen[-5:]}")
+        seen.append(line)
+        if needle in line:
+            return line
+
+
+def dead_pid():
+    """The pid of a process that has exited, as a SIGKILLed run leaves it in its lock file."""
+    import subprocess
+    import sys
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    return dead.pid

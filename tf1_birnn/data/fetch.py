@@ -14,7 +14,7 @@ existing file is never replaced (the same verified file is skipped). A download 
 as it passes the size the file should have (:data:`EXPECTED_SIZES`, or the corpus limit of
 :mod:`tf1_birnn.data.limits` for other files), so a server that sends without end cannot
 fill the disk. Then the pair is read
-with the safe unpickler of :mod:`tf1_birnn.data.loader` and saved as the pickle-free
+with the safe unpickler of :mod:`tf1_birnn.data.unpickle` and saved as the pickle-free
 ``original.npz`` that ``--data original`` loads (:func:`load_fetched`).
 
 Standard library only (``urllib``); no TensorFlow.

@@ -12,7 +12,10 @@ Kinds:
   :func:`tf1_birnn.data.fetch.default_data_dir`).
 
 ``cut = (max_utterances, max_frames)`` keeps the first utterances and the first frames of each
-(``None``: all). A run stores ``DataSource.to_json()`` (a JSON string) in its ``data`` setting;
+(``None``: all). ``validation=True`` keeps the training utterances only (the corpus's test
+split, ``train_test_split``, is left out before anything else): a run on it evaluates on
+the first part of the training split, a validation set, so that settings such as a keep rate
+can be chosen without looking at the test set. A run stores ``DataSource.to_json()`` (a JSON string) in its ``data`` setting;
 :meth:`DataSource.from_json` also reads the strings of older runs (``"synthetic:0"``,
 ``"npz:<path>"``, ``"original:<X>|<Y>"``, each optionally ending in ``"#cut=<n>,<f>"``).
 """
@@ -37,11 +40,13 @@ def _check_cut_value(value, name):
 @dataclass(frozen=True)
 class DataSource:
     """A corpus: ``kind`` (one of :data:`KINDS`), ``seed`` (synthetic), ``paths`` (absolute),
-    ``cut`` ``(max_utterances, max_frames)``. Equal values load equal corpora."""
+    ``cut`` ``(max_utterances, max_frames)``, ``validation`` (the training split only).
+    Equal values load equal corpora."""
     kind: str = "synthetic"
     seed: int = 0
     paths: tuple = ()
     cut: tuple = (None, None)
+    validation: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -57,6 +62,8 @@ class DataSource:
         if self.kind != "synthetic" and self.seed != 0:
             raise DataError(f"a corpus seed only applies to the synthetic corpus; got seed "
                             f"{self.seed} for {self.kind} data")
+        if not isinstance(self.validation, bool):
+            raise DataError(f"validation must be True or False; got {self.validation!r}")
         if len(self.cut) != 2:
             raise DataError(f"cut must be (max_utterances, max_frames); got {self.cut!r}")
         _check_cut_value(self.cut[0], "max_utterances")
@@ -85,7 +92,12 @@ class DataSource:
         """This source keeping only the first ``max_utterances``, each cut to ``max_frames``."""
         if max_utterances is None and max_frames is None:
             return self
-        return DataSource(self.kind, self.seed, self.paths, (max_utterances, max_frames))
+        return DataSource(self.kind, self.seed, self.paths, (max_utterances, max_frames),
+                          self.validation)
+
+    def train_split_only(self):
+        """This source keeping the training utterances only (see ``validation``)."""
+        return DataSource(self.kind, self.seed, self.paths, self.cut, True)
 
     @property
     def is_original(self):
@@ -101,6 +113,8 @@ class DataSource:
             value["paths"] = list(self.paths)
         if self.cut != (None, None):
             value["cut"] = list(self.cut)
+        if self.validation:
+            value["validation"] = True
         return json.dumps(value, sort_keys=True)
 
     @classmethod
@@ -115,11 +129,11 @@ class DataSource:
             except ValueError as e:
                 raise DataError(f"unreadable data source {value!r} ({e})") from None
         if isinstance(value, dict):
-            unknown = set(value) - {"kind", "seed", "paths", "cut"}
+            unknown = set(value) - {"kind", "seed", "paths", "cut", "validation"}
             if unknown or "kind" not in value:
                 raise DataError(f"unknown data source {value!r}")
             return cls(value["kind"], value.get("seed", 0), tuple(value.get("paths", ())),
-                       tuple(value.get("cut") or (None, None)))
+                       tuple(value.get("cut") or (None, None)), value.get("validation", False))
         if isinstance(value, str):
             return cls._from_old_string(value)
         raise DataError(f"unknown data source {value!r}")
@@ -158,6 +172,8 @@ class DataSource:
             text = f"the tutorial's X.npy/Y.npy ({self.paths[0]}, {self.paths[1]})"
         else:
             text = "the tutorial's X.npy/Y.npy fetched by `tf1-birnn fetch-data`"
+        if self.validation:
+            text += ", its training split only (validation)"
         n, f = self.cut
         if n is not None:
             text += f", first {n} utterances"
@@ -180,6 +196,9 @@ class DataSource:
         else:
             from .fetch import load_fetched
             X, Y = load_fetched()
+        if self.validation:  # the test split left out, before any cut
+            from .helpers import train_test_split
+            X, Y = train_test_split(X)[0], train_test_split(Y)[0]
         if self.cut != (None, None):
             from .helpers import cut_corpus
             X, Y = cut_corpus(X, Y, *self.cut)

@@ -2,8 +2,8 @@
 
 Each tool module has ``register(subparsers)``, which adds its parser and sets
 ``func=run(args)``; ``build_parser`` calls them in the order ``--help`` lists them. A user
-error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1``
-to see the traceback anyway. An ``OSError`` prints the path and the cause (disk full,
+error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and
+exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1`` to see the traceback anyway. An ``OSError`` prints the path and the cause (disk full,
 permission denied, not a directory, name too long); Ctrl-C prints one line, exit status 130,
 and SIGTERM is handled the same way (exit status 143).
 
@@ -12,7 +12,6 @@ errors answer at once. TensorFlow's C++ start-up log is kept quiet (``tf1_birnn.
 ``--verbose`` or ``TF1_BIRNN_VERBOSE=1`` shows it.
 """
 import argparse
-import errno
 import os
 import signal
 import sys
@@ -20,10 +19,11 @@ import threading
 
 from ..core import quiet
 from ..training.lock import RunLocked
+from ..training.oserrors import describe_os_error
 from . import bench, commands, compare, fetch_data, reproduce
 from .usage import UsageError
 
-__all__ = ["main", "UsageError"]
+__all__ = ["main", "UsageError", "describe_os_error"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,27 +43,6 @@ def build_parser():
     for p in sub.choices.values():  # also after the command: `tf1-birnn train --verbose`
         p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose)
     return parser
-
-
-# what an OSError's errno means to a user
-_OS_CAUSES = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
-              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-              errno.EROFS: "read-only file system", errno.ENOTDIR: "not a directory",
-              errno.EISDIR: "is a directory", errno.ENAMETOOLONG: "name too long",
-              errno.ENOENT: "no such file or directory", errno.EEXIST: "already exists"}
-
-
-def describe_os_error(err):
-    """One line for an ``OSError``: the path and the cause, e.g. ``logs/r: disk full``."""
-    if err.errno is None or err.strerror is None:  # raised by us with a full message
-        return str(err)
-    cause = _OS_CAUSES.get(err.errno, err.strerror)
-    if err.filename is None:
-        return cause
-    where = os.fsdecode(err.filename)
-    if err.filename2 is not None:
-        where += f" -> {os.fsdecode(err.filename2)}"
-    return f"{where}: {cause}"
 
 
 def _tf_out_of_memory(err):
@@ -119,7 +98,7 @@ def _main(argv):
     except Exception as err:  # TensorFlow's own out-of-memory error, by name (no TF import here)
         if not _tf_out_of_memory(err) or os.environ.get("TF1_BIRNN_DEBUG"):
             raise
-        # (file-system causes, such as a full disk, arrive as OSError: run._os_errors)
+        # (file-system causes, such as a full disk, arrive as OSError: oserrors.os_errors)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         print(f"tf1-birnn {command}: error: out of memory: TensorFlow could not allocate a "
               f"tensor ({first[:200]}); a run keeps the epochs it has saved (--resume "

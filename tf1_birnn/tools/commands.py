@@ -3,6 +3,7 @@ import argparse
 import io
 import os
 import sys
+from dataclasses import replace
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from .usage import UsageError
 # so that `tf1-birnn --help` and argument errors never load TensorFlow
 
 __all__ = ["register", "load_data", "describe_data", "cut_data", "add_data_args",
-           "add_config_args", "positive_int", "positive_float"]
+           "add_config_args", "add_setting_flags", "positive_int", "positive_float"]
 
 
 def add_data_args(p):
@@ -32,11 +33,16 @@ def add_data_args(p):
     g.add_argument("--data-y", metavar="Y.npy", help="the tutorial's Y.npy (labels), by path")
     g.add_argument("--corpus-seed", type=int, default=None,
                    help="seed of the synthetic corpus (default 0)")
+    g.add_argument("--validation", action="store_true", default=None,
+                   help="leave the corpus's test utterances out: the run trains on the rest "
+                        "of the training split and evaluates on its first 20%%, a validation "
+                        "set for choosing settings (e.g. --keep-rate) without the test set")
 
 
 def _data_given(args):
     """True when the command line names data (else a run's saved data source is used)."""
-    return bool(args.data or args.data_x or args.data_y or args.corpus_seed is not None)
+    return bool(args.data or args.data_x or args.data_y or args.corpus_seed is not None
+                or args.validation)
 
 
 def describe_data(args):
@@ -48,8 +54,10 @@ def describe_data(args):
     if args.data_x:
         if args.corpus_seed is not None:
             raise UsageError("--corpus-seed applies to the synthetic corpus only")
-        return DataSource.original_files(args.data_x, args.data_y)
-    return DataSource.parse(args.data, args.corpus_seed)
+        source = DataSource.original_files(args.data_x, args.data_y)
+    else:
+        source = DataSource.parse(args.data, args.corpus_seed)
+    return source.train_split_only() if args.validation else source
 
 
 def cut_data(data, max_utterances=None, max_frames=None):
@@ -78,19 +86,29 @@ def _shown_default(name):
                      + [f"{', '.join(ps)}: {v}" for v, ps in others.items()])
 
 
-def add_config_args(p):
-    """One flag per ``RunConfig`` field marked ``flag``, with its help and shown defaults
-    (``None`` when not given, so that presets and ``--resume`` see what was given)."""
-    g = p.add_argument_group("settings (tf1_birnn.training.config.RunConfig)")
-    for f in sorted(flag_fields(), key=lambda f: f.name != "preset"):  # --preset first
-        text = f"{f.metadata['help']} ({_shown_default(f.name)})"
+def add_setting_flags(g, names, describe):
+    """One flag per ``RunConfig`` field in ``names`` (``num_units`` -> ``--num-units``), typed
+    by the field's metadata (``parse``, ``choices``; a bool is ``--x``/``--no-x``) and
+    explained by ``describe(field)``; ``None`` when not given, so that presets, sizes and
+    ``--resume`` see what was given."""
+    by_name = {f.name: f for f in flag_fields()}
+    for name in names:
+        f = by_name[name]
         if f.type is bool:
-            g.add_argument(flag_name(f.name), action=argparse.BooleanOptionalAction,
-                           default=None, help=text)
+            g.add_argument(flag_name(name), action=argparse.BooleanOptionalAction,
+                           default=None, help=describe(f))
         else:
-            g.add_argument(flag_name(f.name), type=f.metadata["parse"] or str, help=text,
-                           choices=f.metadata["choices"], default=None,
+            g.add_argument(flag_name(name), type=f.metadata["parse"] or str,
+                           help=describe(f), choices=f.metadata["choices"], default=None,
                            metavar=None if f.metadata["choices"] else "N")
+
+
+def add_config_args(p):
+    """The ``train`` flags: one per ``RunConfig`` field marked ``flag``, ``--preset`` first,
+    each with its help and shown defaults."""
+    g = p.add_argument_group("settings (tf1_birnn.training.config.RunConfig)")
+    names = sorted((f.name for f in flag_fields()), key=lambda name: name != "preset")
+    add_setting_flags(g, names, lambda f: f"{f.metadata['help']} ({_shown_default(f.name)})")
 
 
 def _given_settings(args):
@@ -147,33 +165,18 @@ def _channel_list(text):
 
 
 def run_train(args):
-    from ..training.folder import check_new_run, check_run_name, open_run
-    check_run_name(args.logdir, args.run_name)  # its encoding too, before anything else
+    """``tf1-birnn train``: every argument, the run's name and the data checked first, then
+    TensorFlow imported and the run started (or resumed)."""
     if args.resume:
-        if not args.run_name:
-            raise UsageError("--resume needs --run-name of the run to continue")
-        saved, _ = open_run(os.path.join(args.logdir, args.run_name))
-        check_resume(saved, _given_settings(args))
-        saved_data = DataSource.from_json(saved.data)
-        if _data_given(args) and describe_data(args) != saved_data:
-            raise UsageError(f"--resume continues a run on its saved data "
-                             f"({saved_data.describe()}); got {describe_data(args).describe()}")
-        X, Y = saved_data.load()
-        config = None
+        folder, X, Y = _resumed_run(args)
     else:
-        data = describe_data(args)
-        check_new_run(args.logdir, args.run_name)  # before the data is loaded
-        settings = _given_settings(args)
-        preset = settings.pop("preset", DEFAULT_PRESET)
-        preset_config(preset, **settings)  # check the settings first
-        X, Y = data.load()
-        config = preset_config(preset, **dict(settings, data=data.to_json(),
-                                              D_input=int(X[0].shape[1]),
-                                              D_label=int(Y[0].shape[1])))
-    from ..training.run import train_run  # TensorFlow, once every argument is checked
+        folder, X, Y, config = _new_run(args)
+    from ..training.run import resume_run, start_run  # TensorFlow, once all is checked
     try:
-        run_dir = train_run(config, X, Y, args.logdir, args.run_name, args.resume,
-                            show_progress=not args.no_progress, epochs=args.epochs)
+        if args.resume:
+            run_dir = resume_run(folder, X, Y, args.epochs, show_progress=not args.no_progress)
+        else:
+            run_dir = start_run(config, X, Y, folder, show_progress=not args.no_progress)
     except TrainingDiverged as err:  # it says whether a checkpoint was kept
         print(f"tf1-birnn train: stopped: {err}", file=sys.stderr)
         return 1
@@ -184,20 +187,51 @@ def run_train(args):
     return 0
 
 
+def _new_run(args):
+    """``(folder, X, Y, config)`` of a new run: its name and settings checked before the
+    data is loaded."""
+    from ..training.folder import RunFolder
+    settings = _given_settings(args)
+    preset = settings.pop("preset", DEFAULT_PRESET)
+    folder = RunFolder.new(args.logdir, args.run_name, preset)
+    data = describe_data(args)
+    config = preset_config(preset, **dict(settings, data=data.to_json()))
+    X, Y = data.load()
+    config = replace(config, D_input=int(X[0].shape[1]), D_label=int(Y[0].shape[1]))
+    return folder, X, Y, config
+
+
+def _resumed_run(args):
+    """``(folder, X, Y)`` of the run ``--resume`` continues, on its saved data; the flags
+    given must agree with its saved settings."""
+    from ..training.folder import RunFolder, check_run_name
+    if not args.run_name:
+        raise UsageError("--resume needs --run-name of the run to continue")
+    check_run_name(args.logdir, args.run_name)
+    folder = RunFolder.open(os.path.join(args.logdir, args.run_name))
+    check_resume(folder.config, _given_settings(args))
+    saved_data = DataSource.from_json(folder.config.data)
+    if _data_given(args) and describe_data(args) != saved_data:
+        raise UsageError(f"--resume continues a run on its saved data "
+                         f"({saved_data.describe()}); got {describe_data(args).describe()}")
+    X, Y = saved_data.load()
+    return folder, X, Y
+
+
 def _restore(args, check_data=None):
     """A run's last checkpoint and its data: ``(checkpoint, X, Y, sess, net)``.
 
     ``check_data(X, Y)`` runs before TensorFlow is imported, to refuse bad arguments at once."""
     from ..training.checkpoints import last_checkpoint
-    from ..training.folder import open_run
-    config, _ = open_run(args.run_dir)
+    from ..training.folder import RunFolder
+    folder = RunFolder.open(args.run_dir)
     last_checkpoint(args.run_dir)  # a run without any checkpoint: say so before loading data
-    X, Y = load_data(describe_data(args) if _data_given(args) else config.data)
+    X, Y = load_data(describe_data(args) if _data_given(args) else folder.config.data)
     if check_data is not None:
         check_data(X, Y)
-    from ..training.run import restore_newest  # TensorFlow, once every argument is checked
+    from ..training.session import restore_newest  # TensorFlow, once all is checked
     # the newest checkpoint that restores; a damaged one is reported and skipped
-    checkpoint, (_, sess, net, _), _ = restore_newest(config, args.run_dir, out=_warn)
+    checkpoint, (_, sess, net, _), _ = restore_newest(folder, out=_warn)
     return checkpoint.path, X, Y, sess, net
 
 

@@ -7,7 +7,7 @@ A preset is a dict of overrides of those defaults, merged in one line by ``prese
 defaults are derived from the fields marked ``flag``, and ``check_resume`` compares the
 flags given with ``--resume`` against a run's saved config.
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from ..core.checks import check_choice, check_size, keep_rate_float, positive_int
 from ..core.config import ARCH_SETTINGS, ARCHS, NetworkConfig, setting
@@ -46,8 +46,12 @@ class RunConfig(NetworkConfig):
     epochs: int = setting(200, "epochs to train (with --resume: the new total)", flag=True,
                           parse=positive_int)
     keep_rate: float = setting(0.7, "dropout keep rate while training, after every hidden "
-                               "layer and, with --cell-dropout, inside the RNN cells",
-                               flag=True, parse=keep_rate_float)
+                               "layer and, with --cell-dropout, inside the RNN cells unless "
+                               "--cell-keep-rate says otherwise", flag=True,
+                               parse=keep_rate_float)
+    cell_keep_rate: float = setting(None, "keep rate inside the RNN cells while training, "
+                                    "with --cell-dropout (none: the --keep-rate)", flag=True,
+                                    parse=keep_rate_float)
     batch_size: int = setting(1, "utterances per Adam step (1 = the tutorial)", flag=True,
                               parse=positive_int)
     seed: int = setting(55, "seed of the weights, dropout and shuffling", flag=True,
@@ -63,10 +67,24 @@ class RunConfig(NetworkConfig):
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) \
                 or not 0 <= self.seed < 2 ** 32:
             raise ValueError(f"seed must be an integer in [0, 2**32); got {self.seed!r}")
-        if not 0.0 < self.keep_rate <= 1.0:
-            raise ValueError(f"keep_rate must be in (0, 1]; got {self.keep_rate!r}")
+        _check_keep_rate(self.keep_rate, "keep_rate")
+        if self.cell_keep_rate is not None:
+            _check_keep_rate(self.cell_keep_rate, "cell_keep_rate")
+        if self.cell_keep_rate is not None and self.cell_dropout == "none":
+            raise ValueError(f"cell_keep_rate={self.cell_keep_rate!r} needs dropout inside the "
+                             "cells (cell_dropout 'variational' or 'candidate')")
         self.variable_length = self.batch_size > 1
         super().__post_init__()
+
+    def diff(self, other):
+        """The settings in which ``other`` differs: name -> (this value, ``other``'s)."""
+        return {f.name: (getattr(self, f.name), getattr(other, f.name)) for f in fields(self)
+                if getattr(self, f.name) != getattr(other, f.name)}
+
+
+def _check_keep_rate(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
+        raise ValueError(f"{name} must be a number in (0, 1]; got {value!r}")
 
 
 def preset_config(preset=DEFAULT_PRESET, **overrides):
@@ -98,15 +116,15 @@ def flag_name(name):
 
 def check_resume(saved, given):
     """Raise ``ValueError`` unless the settings ``given`` (name -> value; ``None``: not given)
-    equal those of the ``saved`` ``RunConfig``; ``epochs`` may change. All differences are
-    named in one message, each with the saved value and the value given."""
-    differ = []
-    for name, value in given.items():
-        if value is None or name == "epochs":
-            continue
-        same = (None if name == "cell_b" and value == "none" else value) == getattr(saved, name)
-        if not same:
-            differ.append(f"{flag_name(name)} {value!r} (saved: {getattr(saved, name)!r})")
+    agree with the ``saved`` ``RunConfig``; ``epochs`` may change. All differences are
+    named in one message, each with the value given and the saved value."""
+    given = {k: v for k, v in given.items() if v is not None and k != "epochs"}
+    try:
+        differ = saved.diff(replace(saved, **given))
+    except ValueError:  # no valid run has these settings: name each one that differs
+        differ = {k: (getattr(saved, k), v) for k, v in given.items() if v != getattr(saved, k)}
     if differ:
+        listed = ", ".join(f"{flag_name(k)} {theirs!r} (saved: {ours!r})"
+                           for k, (ours, theirs) in differ.items())
         raise ValueError("--resume continues a run with its saved settings (only --epochs may "
-                         f"change); got {', '.join(differ)}")
+                         f"change); got {listed}")

@@ -1,9 +1,9 @@
 """One epoch as in the tutorial: one utterance per Adam step, then the evaluation.
 
 ``train_epoch`` mirrors the body of the tutorial's loop: shuffle the training utterances and
-run one Adam step per utterance with dropout keep rate 0.7; ``evaluate`` gives, with keep
-rate 1.0, the mean per-utterance MSE of a set, which ``tf1_birnn.training.run.train_run`` (the
-loop over epochs) prints as ``(k, 'train:', x, 'test:', y)``. Where the tutorial divides by
+run one Adam step per utterance with dropout at the run's keep rate; ``evaluate`` gives, with
+keep rate 1.0, the mean per-utterance MSE of a set, which ``tf1_birnn.training.trainer.Trainer``
+(the loop over epochs) prints as ``(k, 'train:', x, 'test:', y)``. Where the tutorial divides by
 the hard-coded 83 and 20, we divide by the real number of utterances.
 
 Beyond the tutorial: ``batch_size > 1`` trains on padded minibatches with per-sequence
@@ -45,10 +45,15 @@ def make_batches(pairs, batch_size):
         yield inputs, labels.reshape(-1, D_label), lengths  # labels [n_samples*n_steps, D_label]
 
 
-def _feed(net, batch, keep):
+def _feed(net, batch, keep, cell_keep=None):
+    """The feed of one batch at dropout keep rate ``keep`` (and ``cell_keep`` inside the
+    cells; ``None``: the same as ``keep``)."""
     inputs, labels, lengths = batch
-    return {net.inputs: inputs, net.labels: labels, net.drop_keep_rate: keep,
+    feed = {net.inputs: inputs, net.labels: labels, net.drop_keep_rate: keep,
             net.sequence_length: lengths}
+    if cell_keep is not None:
+        feed[net.cell_keep_rate] = cell_keep
+    return feed
 
 
 def _check_train_batch(net, batch):
@@ -59,12 +64,15 @@ def _check_train_batch(net, batch):
                          f"{len(batch[2])} (build it with variable_length=True)")
 
 
-def train_epoch(sess, net, train, rng, batch_size=1, keep_rate=0.7, on_step=None,
-                show_progress=True, desc="train"):
+def train_epoch(sess, net, train, rng, batch_size, keep_rate, cell_keep_rate=None,
+                on_step=None, show_progress=True, desc="train"):
     """One pass of Adam steps over the shuffled ``train`` pairs; return the step losses.
 
-    ``rng``: a ``np.random.Generator`` that shuffles the utterances. ``on_step(i, loss)`` is
-    called after each step with the loss of that batch before the update.
+    ``rng``: a ``np.random.Generator`` that shuffles the utterances; ``batch_size``
+    utterances per Adam step at dropout ``keep_rate``, and ``cell_keep_rate`` inside the cells
+    (``None``: ``keep_rate``); the run's ``RunConfig`` says which.
+    ``on_step(i, loss)`` is called after each step with the loss of that batch before the
+    update.
     """
     shuffled = shufflelists(train, rng)
     bar = progress(math.ceil(len(train) / batch_size), desc, show_progress)
@@ -72,7 +80,8 @@ def train_epoch(sess, net, train, rng, batch_size=1, keep_rate=0.7, on_step=None
     try:
         for i, batch in enumerate(make_batches(shuffled, batch_size)):
             _check_train_batch(net, batch)
-            _, loss = sess.run([net.train_step, net.loss], _feed(net, batch, keep_rate))
+            _, loss = sess.run([net.train_step, net.loss], _feed(net, batch, keep_rate,
+                                                                     cell_keep_rate))
             if not np.isfinite(loss):
                 raise TrainingDiverged(f"the training loss became {loss} at step {i} of the epoch; "
                                        "try a lower --learning-rate")
@@ -111,7 +120,8 @@ def evaluate(sess, net, pairs, batch_size=16, observe=None):
 
 
 def predict_utterance(sess, net, x):
-    """Predict the trajectory of one utterance ``x`` `[1, n_frames, D_input]` -> `[n_frames, D_label]`."""
+    """Predict the trajectory of one utterance: ``x`` `[1, n_frames, D_input]` ->
+    `[n_frames, D_label]`."""
     lengths = np.array([x.shape[1]], np.int32)
     labels = np.zeros((x.shape[1], net.labels.shape[1]), np.float32)
     return sess.run(net.output, _feed(net, (x, labels, lengths), 1.0))
