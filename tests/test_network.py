@@ -306,6 +306,20 @@ def test_one_config_object_travels_to_the_graph(sess):
         build_network(dict(TINY))
 
 
+def test_cell_keep_rate_defaults_to_dropout_keep(sess, rng):
+    """With dropout inside the cells, ``cell_keep_rate`` (a run's ``--cell-keep-rate``) sets
+    their keep rate apart from ``dropout_keep``, which it follows unless fed."""
+    assert build_network(arch="lv1", **TINY).cell_keep_rate is None  # no dropout in the cells
+    net = build_network(arch="lv1", cell_dropout="variational", **TINY)  # no other dropout
+    sess.run(tf.compat.v1.global_variables_initializer())
+    x, y = _data(rng, n_samples=2, n_steps=5)
+    plain = sess.run(net.output, _feed(net, x, y))
+    same = sess.run(net.output, {**_feed(net, x, y, keep=0.5), net.cell_keep_rate: 1.0})
+    np.testing.assert_array_equal(same, plain)  # keep 1.0 in the cells: no mask drops
+    for feed in ({**_feed(net, x, y), net.cell_keep_rate: 0.5}, _feed(net, x, y, keep=0.5)):
+        assert np.abs(sess.run(net.output, feed) - plain).max() > 1e-3
+
+
 def test_every_arch_says_what_it_has():
     from tf1_birnn.core.network import ARCH_PARTS, ARCHS
     assert sorted(ARCH_PARTS) == sorted(ARCHS)

@@ -4,8 +4,10 @@
   ``n_ff`` ReLU layers of ``num_units`` -> ``n_layers`` bidirectional RNN layers -> ``n_ff``
   ReLU layers -> linear ``D_label``, dropout after every hidden layer, MSE + ``L2_penalty`` *
   L2 of the dense weights, Adam. ``cell_dropout`` ('variational' or 'candidate') adds dropout
-  inside the RNN cells (``tf1_birnn.core.dropout``), one mask per utterance, at the same keep
-  rate ``dropout_keep``: evaluation feeds 1.0, which is exactly the network without it.
+  inside the RNN cells (``tf1_birnn.core.dropout``), one mask per utterance, at the keep rate
+  ``cell_keep_rate`` (a placeholder that defaults to ``dropout_keep``; a run's
+  ``--cell-keep-rate`` feeds its own): evaluation feeds 1.0, which is exactly the network
+  without it.
 - ``'lv1'`` (the tutorial's LV1 network): one forward RNN layer (an LSTM by default) ->
   linear, plain MSE, Adam.
 - ``'ff'`` (a feedforward baseline): the LV2 network without its RNN layers.
@@ -66,6 +68,7 @@ class Network:
     weights: dict = field(default_factory=dict)  # name -> dense weight or bias variable
     config: dict = field(default_factory=dict)  # the NetworkConfig's fields it was built from
     relu_outputs: dict = field(default_factory=dict)  # layer -> ReLU output [n_rows, num_units]
+    cell_keep_rate: tf.Tensor = None  # keep rate inside the cells (None without cell_dropout)
 
 
 def _as_config(config, settings):
@@ -148,14 +151,19 @@ def _placeholders(c):
 
 def _rnn_layers(c, h, D_h, sequence_length, dense, shape):
     """``n_layers`` RNN layers over ``h`` `[n_samples*n_steps, D_h]` (``shape``: ``(n_samples,
-    n_steps)``), and the dropout on their output where ``arch`` has it: ``(out, cells)``,
-    ``out`` `[n_samples*n_steps, D_out]` (``_rnn_sizes``)."""
+    n_steps)``), and the dropout on their output where ``arch`` has it: ``(out, cells,
+    cell_keep)``, ``out`` `[n_samples*n_steps, D_out]` (``_rnn_sizes``), ``cell_keep`` the
+    keep-rate placeholder of the dropout inside the cells (None without it)."""
     n_samples, n_steps = shape
     with tf.name_scope("inputs_T"):
         x_T = tf.transpose(tf.reshape(h, [n_samples, n_steps, D_h]), perm=[1, 0, 2])  # [n_steps, n_samples, D_h]
     layer_in, D_in = x_T, D_h
     D_out = _rnn_sizes(c)[1]
-    cell_drop = dict(dropout=c.cell_dropout, keep_rate=dense.keep)  # inside the RNN cells
+    cell_keep = None  # the keep rate inside the cells: dropout_keep unless fed
+    cell_drop = dict(dropout=c.cell_dropout, keep_rate=dense.keep)  # 'none': read by no op
+    if c.cell_dropout != "none":
+        cell_keep = tf.compat.v1.placeholder_with_default(dense.keep, [], name="cell_keep_rate")
+        cell_drop["keep_rate"] = cell_keep
     cells = []
     for layer in range(c.n_layers):
         with tf.name_scope(f"rnn{layer}"):
@@ -178,7 +186,7 @@ def _rnn_layers(c, h, D_h, sequence_length, dense, shape):
         h = tf.reshape(tf.transpose(out, perm=[1, 0, 2]), [-1, D_out])
         if ARCH_PARTS[c.arch].rnn_dropout:
             h = dense.dropout(h)
-    return h, cells
+    return h, cells, cell_keep
 
 
 def _loss(c, output, labels, sequence_length, shape, weights):
@@ -217,9 +225,9 @@ def build_network(config=None, **settings):
     inputs, labels, keep, sequence_length, *shape = _placeholders(c)
     dense = _Dense(keep, c.num_units)
     h, D_h = dense.relus(tf.reshape(inputs, [-1, c.D_input]), c.D_input, c.n_ff, "ff_in")
-    cells = []
+    cells, cell_keep = [], None
     if ARCH_PARTS[c.arch].rnn:
-        h, cells = _rnn_layers(c, h, D_h, sequence_length, dense, shape)
+        h, cells, cell_keep = _rnn_layers(c, h, D_h, sequence_length, dense, shape)
         D_h = _rnn_sizes(c)[1]
     h, D_h = dense.relus(h, D_h, c.n_ff, "ff_out")  # feedforward layers after the RNN
     with tf.name_scope("output"):
@@ -231,4 +239,4 @@ def build_network(config=None, **settings):
                    loss=loss, per_utterance_loss=per_utterance_loss, train_step=train_step,
                    L2_total=L2_total, sequence_length=sequence_length, cells=cells,
                    weights=dense.weights, config=c.network_settings(),
-                   relu_outputs=dense.relu_outputs)
+                   relu_outputs=dense.relu_outputs, cell_keep_rate=cell_keep)
