@@ -124,7 +124,7 @@ def check_resume(saved, given):
     except ValueError:  # no valid run has these settings: name each one that differs
         differ = {k: (getattr(saved, k), v) for k, v in given.items() if v != getattr(saved, k)}
     if differ:
-        listed = ", ".join(f"{flag_name(k)} {theirs!r} (saved: {ours!r})"
-                           for k, (ours, theirs) in differ.items())
+        listed = ", ".join(f"{flag_name(k)} {given.get(k, theirs)!r} (saved: {ours!r})"
+                           for k, (ours, theirs) in differ.items())  # as the user wrote it
         raise ValueError("--resume continues a run with its saved settings (only --epochs may "
                          f"change); got {listed}")
