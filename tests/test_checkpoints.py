@@ -12,7 +12,8 @@ import pytest
 import tensorflow as tf
 
 from tf1_birnn.core.network import build_network
-from tf1_birnn.training.checkpoints import CheckpointError, epochs_done, legacy_names, restore
+from tf1_birnn.training.checkpoints import CheckpointError, epochs_done
+from tf1_birnn.training.restore import legacy_names, restore
 
 SETTINGS = dict(num_units=4, cell="gru", cell_b="lstm", n_ff=1)  # 9 + 12 gate variables
 

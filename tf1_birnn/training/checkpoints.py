@@ -10,9 +10,8 @@ Checkpoints are found by listing the folder, never through the absolute paths in
 ``checkpoint`` file (which we still write, with relative paths, for TensorFlow's tools): a
 moved or copied run folder uses its own weights.
 
-``save_checkpoint`` saves, writes the manifest and keeps the three newest; ``restore`` and
-``last_checkpoint`` name the file that fails; a checkpoint whose variables do not fit the
-network (another run's, of other sizes) fails ``restore`` like a damaged one; ``set_aside``
+``save_checkpoint`` saves, writes the manifest and keeps the three newest; ``last_checkpoint``
+names the file that fails (restoring is ``tf1_birnn.training.restore``); ``set_aside``
 moves a damaged checkpoint to ``damaged/`` instead of deleting it, never over an earlier one.
 
 Tests stop a save between its steps with ``TF1_BIRNN_TEST_KILL_AT=<step>:<epoch>``
@@ -20,9 +19,7 @@ Tests stop a save between its steps with ``TF1_BIRNN_TEST_KILL_AT=<step>:<epoch>
 instant of a save leaves a run that resumes.
 
 Run folders written before manifests existed (``model.ckpt-<epochs done>``, numbered from 1)
-are read as they are, unverified; their RNN weights carry the names TensorFlow gave them then
-(``rnn0/fw/Variable``, ``Variable_1``, ... in creation order), which ``restore`` maps onto
-today's names after the tutorial (``rnn0/fw/rgate/Wx``, ...; see ``legacy_names``).
+are read as they are, unverified (their old variable names: ``tf1_birnn.training.restore``).
 """
 import contextlib
 import hashlib
@@ -35,14 +32,12 @@ import signal
 __all__ = ["CheckpointError", "Checkpoint", "list_checkpoints", "epochs_done", "write_manifest",
            "write_atomic",
            "verify_checkpoint", "remove_checkpoint", "last_checkpoint", "save_checkpoint",
-           "restore", "set_aside", "legacy_names", "kill_point", "remove_leftovers", "PREFIX"]
+           "set_aside", "kill_point", "remove_leftovers", "PREFIX"]
 
 PREFIX = "model.ckpt"
 _INDEX = re.compile(r"^model\.ckpt-(\d+)\.index$")
 _MANIFEST = ".manifest.json"
 _MANIFEST_NAME = re.compile(r"^model\.ckpt-(\d+)\.manifest\.json$")
-# a cell's gate variable as named today: <cell scope>/<gate>/<Wx|Wh|b>[/<Adam slot>]
-_GATE_VARIABLE = re.compile(r"^(.+)/(?:igate|fgate|ogate|cell|rgate|ugate)/(?:Wx|Wh|b)(/.*)?$")
 
 
 class CheckpointError(ValueError):
@@ -216,67 +211,6 @@ def last_checkpoint(run_dir):
         except CheckpointError as e:
             problems.append(str(e))
     raise CheckpointError(f"no checkpoint of run {run_dir!r} is intact: {'; '.join(problems)}")
-
-
-def legacy_names(variables):
-    """``{name in a checkpoint written before the gates were named: variable}``.
-
-    ``variables`` in creation order (``tf.compat.v1.global_variables()``). The k-th gate
-    variable of a cell scope was ``<scope>/Variable`` (k = 0) or ``<scope>/Variable_<k>``;
-    Adam's slots follow their variable; every other name is unchanged.
-    """
-    mapping, counts, old = {}, {}, {}
-    for v in variables:
-        name = v.op.name
-        m = _GATE_VARIABLE.match(name)
-        if m is None:
-            mapping[name] = v
-            continue
-        primary = name[:len(name) - len(m.group(2) or "")]
-        if primary not in old:  # a primary variable (slots come after all primaries)
-            k = counts.get(m.group(1), 0)
-            counts[m.group(1)] = k + 1
-            old[primary] = f"{m.group(1)}/Variable" + (f"_{k}" if k else "")
-        mapping[old[primary] + (m.group(2) or "")] = v
-    return mapping
-
-
-def _check_fits(path, saved, mapping):
-    """Refuse a checkpoint whose variables have other shapes than this network's (TensorFlow
-    would restore them and fail only when the network runs)."""
-    for name, v in mapping.items():
-        if name in saved and list(saved[name]) != v.shape.as_list():
-            raise CheckpointError(f"{path}: does not fit this network ({name} is "
-                                  f"{list(saved[name])} there, {v.shape.as_list()} here)")
-
-
-def restore(saver, sess, path):
-    """``saver.restore``, or from a checkpoint of the old variable names (``legacy_names``);
-    :class:`CheckpointError` naming ``path`` when it fails or does not fit the network."""
-    import tensorflow as tf  # here, so that listing and verifying a run needs no TensorFlow
-    try:
-        saved = dict(tf.train.list_variables(path))
-        with sess.graph.as_default():
-            variables = tf.compat.v1.global_variables()
-        mapping = {v.op.name: v for v in variables}
-        if set(mapping) <= set(saved):
-            _check_fits(path, saved, mapping)
-            saver.restore(sess, path)
-        else:  # a name missing: maybe a checkpoint of old names
-            missing = sorted(set(mapping) - set(saved))
-            mapping = legacy_names(variables)
-            if not set(mapping) <= set(saved):
-                raise CheckpointError(f"{path}: does not fit this network (it has no "
-                                      f"{missing[0]}{' ...' if len(missing) > 1 else ''})")
-            _check_fits(path, saved, mapping)
-            with sess.graph.as_default():
-                tf.compat.v1.train.Saver(var_list=mapping).restore(sess, path)
-    except CheckpointError:
-        raise
-    except (tf.errors.OpError, ValueError) as e:
-        first = str(getattr(e, "message", e)).strip().splitlines()[0]
-        raise CheckpointError(f"{path}: cannot be restored ({type(e).__name__}: {first})") \
-            from None
 
 
 def set_aside(run_dir, damaged):

@@ -10,7 +10,8 @@ import numpy as np
 import tensorflow as tf
 
 from ..core.network import build_network
-from .checkpoints import CheckpointError, restore, set_aside, verify_checkpoint
+from .checkpoints import CheckpointError, set_aside, verify_checkpoint
+from .restore import restore
 
 __all__ = ["build_session", "restore_newest", "check_memory"]
 
