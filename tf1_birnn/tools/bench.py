@@ -37,6 +37,7 @@ from .bench_child import PEAK_N, TRAIN_KEEP, measure_matmul_peak
 from .bench_epoch import EPOCH_VARIANTS, LOOP_VARIANTS, print_epochs, print_loops
 from .bench_peers import D_INPUT, D_LABEL
 from ..data.synthetic import reference_statistics
+from ..training.config import RunConfig
 
 __all__ = ["register", "run", "training_flops_per_frame"]
 
@@ -45,7 +46,7 @@ DEFAULT_VARIANTS = ("faithful", "unfused", "fast", "faithful-lstm", "fast-lstm",
 VARIANTS = DEFAULT_VARIANTS + LOOP_VARIANTS
 PEER_MODULES = {"tf": "tf_keras", "keras": "keras", "keras-xla": "keras",
                 "torch": "torch"}  # what each peer needs importable
-FULL = dict(num_units=1024, steps=400, batch_sizes="1,8,16", repeats=2, rounds=1,
+FULL = dict(num_units=RunConfig().num_units, steps=400, batch_sizes="1,8,16", repeats=2, rounds=1,
             variants=",".join(DEFAULT_VARIANTS))
 QUICK = dict(num_units=8, steps=10, batch_sizes="2", repeats=1, rounds=1,
              variants="faithful,fast")

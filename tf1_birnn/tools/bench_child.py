@@ -6,11 +6,10 @@ peak that the parent measures. ``bench.py`` says what the rows are.
 import json
 
 from .bench_epoch import loops_used, split_loops
-from .bench_peers import D_INPUT, D_LABEL, best_time, peak_rss_mib
+from .bench_peers import D_INPUT, D_LABEL, TRAIN_KEEP, best_time, peak_rss_mib
 
 __all__ = ["measure_matmul_peak", "measure_step", "TRAIN_KEEP", "PEAK_N"]
 
-TRAIN_KEEP = 0.7  # the blog's dropout keep rate while training
 PEAK_N = 2048  # size of the square matmul that measures peak GFLOP/s
 
 

@@ -9,9 +9,10 @@ linear 24, dropout after every hidden layer, MSE + L2 of the dense weights, Adam
 GRU equations differ in detail (TF's and PyTorch's reset gates act on ``h`` before or after
 ``W_h``), but every matmul has the same size, so the FLOP count is the same.
 
-This module imports nothing from ``tf1_birnn`` and neither TensorFlow nor PyTorch at import
-time: ``python bench_peers.py '<json>'`` runs the PyTorch peer in a child process that never
-loads TensorFlow, so its peak memory is its own.
+This module imports only the TensorFlow-free config from ``tf1_birnn`` (the tutorial's
+settings, ``RunConfig``'s defaults), and neither TensorFlow nor PyTorch at import time:
+``python bench_peers.py '<json>'`` runs the PyTorch peer in a child process that never loads
+TensorFlow, so its peak memory is its own.
 """
 import json
 import resource
@@ -21,8 +22,13 @@ import time
 __all__ = ["best_time", "tf_peer_network", "measure_torch", "keras_network", "measure_keras",
            "keras_epoch_functions", "peak_rss_mib"]
 
-D_INPUT, D_LABEL = 39, 24  # MFCC features in, articulatory channels out (the tutorial's data)
-LEARNING_RATE, L2_PENALTY = 7e-5, 1e-4  # the tutorial's LV2 settings
+from tf1_birnn.training.config import RunConfig  # absolute: this file also runs as a script
+
+# the tutorial's LV2 settings, from the one config: MFCC features in, articulatory channels
+# out, Adam's learning rate, the L2 weight of the dense weights, the keep rate while training
+_BLOG = RunConfig()
+D_INPUT, D_LABEL = _BLOG.D_input, _BLOG.D_label
+LEARNING_RATE, L2_PENALTY, TRAIN_KEEP = _BLOG.learning_rate, _BLOG.L2_penalty, _BLOG.keep_rate
 
 
 def best_time(fn, repeats):
@@ -133,13 +139,14 @@ def measure_torch(config):
 
 def keras_network(num_units, jit_compile=False, cell="gru"):
     """The birnn on Keras 3: ``Dense`` ReLU x2 -> ``Bidirectional(GRU, merge_mode='sum')`` ->
-    ``Dense`` ReLU x2 -> ``Dense`` 24, dropout 0.3 after every hidden layer, MSE + L2 of the
-    dense kernels (``tf.nn.l2_loss`` * 1e-4 = ``L2(5e-5)``), Adam; compiled with
+    ``Dense`` ReLU x2 -> ``Dense`` 24, dropout ``1 - TRAIN_KEEP`` after every hidden layer,
+    MSE + L2 of the dense kernels (``tf.nn.l2_loss`` * L2_PENALTY = ``L2(L2_PENALTY / 2)``),
+    Adam; compiled with
     ``jit_compile`` (XLA) or as a plain ``tf.function``. Input `[n_samples, n_steps, 39]`."""
     import keras
     from keras import layers
     keras.utils.set_random_seed(0)
-    drop = 1 - 0.7  # the blog's keep rate while training
+    drop = 1 - TRAIN_KEEP  # the blog's keep rate while training
     reg = keras.regularizers.L2(L2_PENALTY / 2)  # tf.nn.l2_loss is sum(W**2) / 2
 
     def dense(x, D_out, act="relu"):
