@@ -9,7 +9,7 @@ of this interpreter, in the folder ``notebooks/`` (so ``LOGDIR = "../logs"`` is 
 before 03, which plots the runs they leave in ``logs/``.
 
 The kernel is a plain one: the notebooks ``import tf1_birnn`` before TensorFlow, which keeps
-TensorFlow's C++ start-up log out of the outputs (``tf1_birnn/core/quiet.py``). ``tests/test_notebooks.py`` runs the
+TensorFlow's C++ start-up log out of the outputs (``tf1_birnn/quiet.py``). ``tests/test_notebooks.py`` runs the
 notebooks tiny with the same ``execute``.
 """
 import hashlib

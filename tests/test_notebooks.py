@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tf1_birnn.core.quiet import is_tf_log
+from tf1_birnn.quiet import is_tf_log
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 sys.path.insert(0, str(NOTEBOOKS))

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tf1_birnn.core.quiet import LineFilter, is_tf_log
+from tf1_birnn.quiet import LineFilter, is_tf_log
 from tiny import tiny_npz
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def test_a_tiny_train_prints_no_tensorflow_log(tmp_path, onednn):
 
 @pytest.mark.slow
 def test_verbose_shows_what_quiet_captured():
-    code = ("import tf1_birnn, tensorflow, sys\nfrom tf1_birnn.core import quiet\n"
+    code = ("import tf1_birnn, tensorflow, sys\nfrom tf1_birnn import quiet\n"
             "sys.stdout.write(quiet.captured)")
     quiet = _python("-c", code)
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
@@ -224,7 +224,7 @@ def test_bad_input_is_refused_before_tensorflow_is_imported(tmp_path):
 
 def test_stderr_behind_the_filter_counts_as_the_terminal_it_was(monkeypatch):
     import io
-    from tf1_birnn.core import quiet
+    from tf1_birnn import quiet
     monkeypatch.setattr(quiet, "_child", object())  # as if the filter were running
     monkeypatch.setattr(quiet, "_stderr_was_terminal", True)
     assert quiet.is_terminal(sys.stderr) and not quiet.is_terminal(io.StringIO())

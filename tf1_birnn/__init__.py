@@ -4,11 +4,11 @@ tutorial's networks, data, training and TensorBoard logging.
 
 ``import tf1_birnn`` is cheap: the names below are imported on first use (PEP 562), so
 ``tf1-birnn --help`` never loads TensorFlow, and TensorFlow's C++ start-up log is kept
-quiet when it does load (``tf1_birnn.core.quiet``; ``TF1_BIRNN_VERBOSE=1`` shows it).
+quiet when it does load (``tf1_birnn.quiet``; ``TF1_BIRNN_VERBOSE=1`` shows it).
 """
 import importlib
 
-from .core import quiet
+from . import quiet
 
 quiet.install()
 

@@ -28,7 +28,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from ..core.quiet import is_terminal
+from ..quiet import is_terminal
 from . import limits, loader
 
 __all__ = ["EXPECTED", "EXPECTED_SIZES", "DEFAULT_BASE_URL", "REPOSITORY_URL", "NPZ_NAME",

@@ -8,7 +8,7 @@ permission denied, not a directory, name too long); Ctrl-C prints one line, exit
 and SIGTERM is handled the same way (exit status 143).
 
 The tool modules import TensorFlow only in their run functions, so ``--help`` and argument
-errors answer at once. TensorFlow's C++ start-up log is kept quiet (``tf1_birnn.core.quiet``);
+errors answer at once. TensorFlow's C++ start-up log is kept quiet (``tf1_birnn.quiet``);
 ``--verbose`` or ``TF1_BIRNN_VERBOSE=1`` shows it.
 """
 import argparse
@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 
-from ..core import quiet
+from .. import quiet
 from ..training.lock import RunLocked
 from ..training.oserrors import describe_os_error
 from . import bench, commands, compare, fetch_data, reproduce

@@ -3,7 +3,7 @@ import shutil
 import sys
 import time
 
-from ..core.quiet import is_terminal
+from ..quiet import is_terminal
 
 __all__ = ["progress"]
 
