@@ -264,6 +264,7 @@ class GRUcell(_Cell):
         current_h = (1 - u) * prev_h + u * c
         return current_h
 
+
 def check_cell(cell, name="cell"):
     """Raise ``TypeError`` unless ``cell`` is an ``LSTMcell`` or a ``GRUcell``."""
     if not isinstance(cell, _Cell):
