@@ -90,6 +90,7 @@ def test_gates_are_made_fused_and_sliced_in_GATES_order(sess, rng, kind, gates, 
     the fused columns and ``split_gates``; ``has_memory`` tells an LSTM's stacked state."""
     cell = CELLS[kind](_incoming(), D_INPUT, D_CELL, orthogonal_initializer)
     assert cell.GATES == cell.gate_names == gates and cell.has_memory == has_memory
+    assert type(cell).gate_names == gates and type(cell).type == kind  # the tutorial's tag
     assert [v.name.split("/")[-2] for v in cell.variables()] == [g for g in gates for _ in "xhb"]
     fused = tf.constant(np.arange(len(gates) * D_CELL, dtype=np.float32)[None])  # [1, n*D_cell]
     biases = [getattr(cell, g)[2] for g in gates]  # each gate's own b `[D_cell]`

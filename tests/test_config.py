@@ -118,3 +118,31 @@ def test_build_network_takes_exactly_the_config_fields():
                                    .network_settings()))
     assert set(net.config) == {f.name for f in fields(NetworkConfig)}
     assert net.config["cell"] == "lstm" and net.config["n_ff"] == 0
+
+
+def test_loops_needs_the_fast_path_and_an_rnn():
+    with pytest.raises(ValueError, match=r"loops='shared' says how the fast path runs; it needs"):
+        preset_config("blog", loops="shared")  # the blog preset runs tf.scan
+    assert preset_config("blog", fast=True, loops="shared").loops == "shared"
+    with pytest.raises(ValueError, match="the ff network has no use for loops"):
+        preset_config("ff", fast=True, loops="shared")
+
+
+def test_cell_keep_rate_needs_dropout_in_the_cells():
+    config = preset_config("blog", cell_dropout="candidate", cell_keep_rate=0.5)
+    assert (config.keep_rate, config.cell_keep_rate) == (0.7, 0.5)  # two knobs
+    with pytest.raises(ValueError, match="cell_keep_rate=0.5 needs dropout inside the cells"):
+        preset_config("blog", cell_keep_rate=0.5)
+    for bad in (0.0, 1.5, True, "0.5"):
+        with pytest.raises(ValueError, match="cell_keep_rate must be a number in"):
+            RunConfig(cell_dropout="variational", cell_keep_rate=bad)
+    with pytest.raises(ValueError, match="keep_rate must be a number in"):
+        RunConfig(keep_rate=None)
+
+
+def test_the_resume_check_names_only_the_flags_given():
+    """``--batch-size 4`` also changes the derived ``variable_length``; only the flag given
+    is named."""
+    with pytest.raises(ValueError) as err:
+        check_resume(preset_config("quick"), dict(batch_size=4, epochs=50, seed=None))
+    assert str(err.value).endswith("got --batch-size 4 (saved: 1)")

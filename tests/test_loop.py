@@ -125,3 +125,23 @@ def test_tutorial_network_evaluates_in_batches(sess, arch, fast):
         alone.append(loss)
     assert batched == pytest.approx(single, rel=1e-5)
     assert batched == pytest.approx(float(np.mean(alone)), rel=1e-5)
+
+
+def test_train_epoch_feeds_the_cell_keep_rate(sess):
+    """``cell_keep_rate`` reaches the masks inside the cells, apart from ``keep_rate``: at keep
+    1.0 between the layers and 1.0 in the cells the first step's loss (taken before its update)
+    is the evaluation loss; at 0.3 in the cells it is not."""
+    pairs = data_prer(*tiny_corpus(n=1))
+    net = _network(sess, cell_dropout="variational")
+    start = sess.run(tf.compat.v1.global_variables())  # as initialized, Adam's slots too
+
+    def first_loss(cell_keep_rate):
+        for v, value in zip(tf.compat.v1.global_variables(), start):
+            v.load(value, sess)
+        return train_epoch(sess, net, pairs, np.random.default_rng(0), 1, 1.0,
+                           cell_keep_rate=cell_keep_rate, show_progress=False)[0]
+
+    clean = evaluate(sess, net, pairs)
+    assert first_loss(1.0) == pytest.approx(clean, rel=1e-5)
+    assert first_loss(None) == pytest.approx(clean, rel=1e-5)  # follows keep_rate (1.0)
+    assert abs(first_loss(0.3) - clean) > 1e-3

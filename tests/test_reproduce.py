@@ -75,7 +75,7 @@ def test_the_same_command_continues_and_other_settings_are_refused(reproduced, c
     assert "continuing" in capsys.readouterr().out
     assert os.path.getmtime(os.path.join(root, "lv2", "history.json")) == before
     assert main(args + ["--num-units", "9"]) == 2
-    assert "--num-units 9 (saved: 8)" in capsys.readouterr().err
+    assert "num_units 8 there, 9 here" in capsys.readouterr().err
     i = args.index("--max-frames")
     assert main(args[:i] + args[i + 2:]) == 2  # the corpus without the frame cut
     assert "first 6 utterances, at most 12 frames each" in capsys.readouterr().err

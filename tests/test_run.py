@@ -562,3 +562,20 @@ def test_a_manifest_naming_a_file_outside_the_run_is_damaged(three_epochs, tmp_p
         from tf1_birnn.training.checkpoints import verify_checkpoint
         verify_checkpoint(list_checkpoints(run_dir)[0])
     assert last_checkpoint(run_dir).endswith("model.ckpt-1")
+
+
+@pytest.mark.slow
+def test_a_run_opened_before_another_epoch_is_saved_still_restores(tmp_path):
+    """``evaluate``/``predict`` open a run, then load data and TensorFlow: an epoch that the
+    training process saves meanwhile must not read as records that disagree."""
+    from tf1_birnn.training.folder import RunFolder
+    from tf1_birnn.training.session import restore_newest
+    X, Y = tiny_corpus(n=10)
+    run_dir = train_run(tiny_config(epochs=1), X, Y, str(tmp_path), "r", out=quiet,
+                        show_progress=False)
+    opened = RunFolder.open(run_dir)  # one epoch recorded
+    train_run(None, X, Y, str(tmp_path), "r", resume=True, epochs=2, out=quiet,
+              show_progress=False)
+    checkpoint, (_, sess, _, _), damaged = restore_newest(opened, out=quiet)
+    sess.close()
+    assert (checkpoint.epoch, damaged) == (1, [])

@@ -35,8 +35,9 @@ Where this differs from the tutorial, on purpose:
 Dropout inside the cells (``tf1_birnn.core.dropout``, beyond the tutorial, which only names the
 idea): ``dropout='variational'`` multiplies ``current_x`` and ``prev_h`` by per-sequence masks
 before the fused matmuls, ``dropout='candidate'`` multiplies the candidate ``c``; ``'none'``
-(the default) adds no op. ``keep_rate`` (the network's ``dropout_keep`` placeholder) drives the
-masks; ``masks`` gives fixed ones instead (tests). ``Step`` applies them with ``drop``.
+(the default) adds no op. ``keep_rate`` (the network's ``cell_keep_rate`` placeholder, which
+follows ``dropout_keep`` unless fed) drives the masks; ``masks`` gives fixed ones instead
+(tests). ``Step`` applies them with ``drop``.
 """
 import tensorflow as tf
 
@@ -109,11 +110,6 @@ class _Cell:
             with tf.name_scope("dropout"):
                 masks = draw_masks(dropout, keep_rate, tf.shape(incoming)[1], D_input, D_cell)
         self.dropout_masks = masks or {}  # name ('x', 'h', 'c') -> `[n_samples, D]`
-
-    @property
-    def gate_names(self):
-        """The gates' names, ``GATES`` (the name the notebooks read)."""
-        return self.GATES
 
     def drop(self, name, x):
         """``x`` `[..., n_samples, D]` times the dropout mask ``name`` ('x': inputs, 'h':
@@ -190,7 +186,9 @@ class LSTMcell(_Cell):
 
     # input, forget, output gates, candidate memory cell: [i, f, o, c]
     GATES = ("igate", "fgate", "ogate", "cell")
+    gate_names = GATES  # (the name the notebooks read)
     has_memory = True  # Step returns h and c stacked
+    type = 'lstm'  # the tutorial's tag, for its readers; nothing here dispatches on it
 
     def __init__(self, incoming, D_input, D_cell, initializer,
                  f_bias=1.0, L2=False, h_act=tf.tanh, init_h=None, init_c=None,
@@ -241,6 +239,8 @@ class GRUcell(_Cell):
     """
 
     GATES = ("rgate", "ugate", "cell")  # reset, update gates, candidate state: [r, u, c]
+    gate_names = GATES  # (the name the notebooks read)
+    type = 'gru'  # the tutorial's tag, for its readers; nothing here dispatches on it
 
     def __init__(self, incoming, D_input, D_cell, initializer, L2=False, init_h=None,
                  dropout="none", keep_rate=1.0, masks=None):

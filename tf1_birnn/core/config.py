@@ -43,7 +43,7 @@ ARCH_SETTINGS = {
     "birnn": ({}, ()),
     "lv1": (dict(cell="lstm", cell_b=None, n_layers=1, n_ff=0, L2_penalty=0.0),
             ("cell_b", "merge", "n_layers", "n_ff", "stacking", "L2_penalty")),
-    "ff": (dict(cell_b=None), ("cell", "cell_b", "merge", "n_layers", "stacking",
+    "ff": (dict(cell_b=None), ("cell", "cell_b", "merge", "n_layers", "stacking", "loops",
                                "cell_dropout")),
 }
 
@@ -62,11 +62,12 @@ class NetworkConfig:
                           flag=True, choices=CELL_TYPES + ("none",))
     merge: str = setting("sum", "how the two directions' outputs are combined", flag=True,
                          choices=MERGES)
-    cell_dropout: str = setting("none", "dropout inside the RNN cells, at the run's keep rate, "
-                                "one mask per utterance: variational (on the cell's input and "
-                                "on h before W_h, as Keras's dropout + recurrent_dropout), "
-                                "candidate (on the candidate c only, Semeniuta et al. 2016) or "
-                                "none", flag=True, choices=CELL_DROPOUTS)
+    cell_dropout: str = setting("none", "dropout inside the RNN cells, at the run's keep "
+                                "rate (or --cell-keep-rate), one mask per utterance: "
+                                "variational (on the cell's input and on h before W_h, as "
+                                "Keras's dropout + recurrent_dropout), candidate (on the "
+                                "candidate c only, Semeniuta et al. 2016) or none", flag=True,
+                                choices=CELL_DROPOUTS)
     n_layers: int = setting(1, "stacked RNN layers")
     n_ff: int = setting(2, "ReLU layers before and after the RNN layers")
     stacking: str = setting("true", "true: each RNN layer reads the one below; tutorial: "
@@ -100,6 +101,9 @@ class NetworkConfig:
         check_choice(self.stacking, "stacking", STACKINGS)
         check_choice(self.cell_dropout, "cell_dropout", CELL_DROPOUTS)
         check_choice(self.loops, "loops", LOOP_MODES)
+        if self.loops != "auto" and not self.fast:
+            raise ValueError(f"loops={self.loops!r} says how the fast path runs; it needs "
+                             "fast=True (--fast)")
         for name in ("learning_rate", "L2_penalty"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 \

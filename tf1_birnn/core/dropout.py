@@ -16,7 +16,8 @@ it computes without dropout. The forms (``CELL_DROPOUTS``):
   loss"): mask ``c`` `[n_samples, D_cell]` on the candidate ``c`` only (the LSTM's new
   information ``i * c``, the GRU's ``u * c``), so the memory is never erased by a mask.
 
-``keep_rate`` is the network's ``dropout_keep`` placeholder (fed 0.7 while training, 1.0 in
+``keep_rate`` is the network's ``cell_keep_rate`` placeholder (fed a run's ``--cell-keep-rate``
+while training, else equal to ``dropout_keep``: the run's keep rate while training, 1.0 in
 evaluation), a scalar tensor, or a number in (0, 1].
 """
 import numbers

@@ -15,9 +15,10 @@ Kinds:
 (``None``: all). ``validation=True`` keeps the training utterances only (the corpus's test
 split, ``train_test_split``, is left out before anything else): a run on it evaluates on
 the first part of the training split, a validation set, so that settings such as a keep rate
-can be chosen without looking at the test set. A run stores ``DataSource.to_json()`` (a JSON string) in its ``data`` setting;
-:meth:`DataSource.from_json` also reads the strings of older runs (``"synthetic:0"``,
-``"npz:<path>"``, ``"original:<X>|<Y>"``, each optionally ending in ``"#cut=<n>,<f>"``).
+can be chosen without looking at the test set. A run stores ``DataSource.to_json()`` (a JSON
+string) in its ``data`` setting; :meth:`DataSource.from_json` also reads the strings of older
+runs (``"synthetic:0"``, ``"npz:<path>"``, ``"original:<X>|<Y>"``, each optionally ending in
+``"#cut=<n>,<f>"``).
 """
 import json
 import os

@@ -3,8 +3,9 @@
 Each tool module has ``register(subparsers)``, which adds its parser and sets
 ``func=run(args)``; ``build_parser`` calls them in the order ``--help`` lists them. A user
 error (``UsageError``, ``ValueError`` from argument checks, a data error) prints one line and
-exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1`` to see the traceback anyway. An ``OSError`` prints the path and the cause (disk full,
-permission denied, not a directory, name too long); Ctrl-C prints one line, exit status 130,
+exits with status 2, never a traceback; set ``TF1_BIRNN_DEBUG=1`` to see the traceback anyway.
+An ``OSError`` prints the path and the cause (disk full, permission denied, not a directory,
+name too long); Ctrl-C prints one line, exit status 130,
 and SIGTERM is handled the same way (exit status 143).
 
 The tool modules import TensorFlow only in their run functions, so ``--help`` and argument
@@ -23,7 +24,7 @@ from ..training.oserrors import describe_os_error
 from . import bench, commands, compare, fetch_data, reproduce
 from .usage import UsageError
 
-__all__ = ["main", "UsageError", "describe_os_error"]
+__all__ = ["main", "UsageError"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -62,7 +62,8 @@ def measure(config, train, test, steps=5):
 
         def adam(pairs):
             train_epoch(sess, net, pairs, rng, batch_size=config.batch_size,
-                        keep_rate=config.keep_rate, show_progress=False)
+                        keep_rate=config.keep_rate, cell_keep_rate=config.cell_keep_rate,
+                        show_progress=False)
 
         def evaluation(pairs):  # in one padded batch, as an epoch evaluates (batches of 16)
             evaluate(sess, net, pairs)

@@ -13,7 +13,7 @@ from ..core.checks import check_choice, check_size, keep_rate_float, positive_in
 from ..core.config import ARCH_SETTINGS, ARCHS, NetworkConfig, setting
 
 __all__ = ["RunConfig", "PRESETS", "PRESET_HELP", "DEFAULT_PRESET", "preset_config",
-           "flag_fields", "flag_name", "check_resume"]
+           "flag_fields", "flag_name", "check_resume", "describe_changes"]
 
 # preset -> overrides of RunConfig's defaults (the tutorial's LV2 run)
 PRESETS = {
@@ -114,17 +114,23 @@ def flag_name(name):
     return "--" + name.replace("_", "-")
 
 
-def check_resume(saved, given):
-    """Raise ``ValueError`` unless the settings ``given`` (name -> value; ``None``: not given)
-    agree with the ``saved`` ``RunConfig``; ``epochs`` may change. All differences are
-    named in one message, each with the value given and the saved value."""
-    given = {k: v for k, v in given.items() if v is not None and k != "epochs"}
+def describe_changes(saved, given):
+    """The settings ``given`` (name -> value; ``None``: not given) that differ from the
+    ``saved`` ``RunConfig``, as ``--name value (saved: value)``, in one string ('' if none)."""
+    given = {k: v for k, v in given.items() if v is not None}
     try:
         differ = saved.diff(replace(saved, **given))
     except ValueError:  # no valid run has these settings: name each one that differs
         differ = {k: (getattr(saved, k), v) for k, v in given.items() if v != getattr(saved, k)}
-    if differ:
-        listed = ", ".join(f"{flag_name(k)} {given.get(k, theirs)!r} (saved: {ours!r})"
-                           for k, (ours, theirs) in differ.items())  # as the user wrote it
+    return ", ".join(f"{flag_name(k)} {given[k]!r} (saved: {ours!r})"  # as the user wrote it
+                     for k, (ours, _) in differ.items() if k in given)
+
+
+def check_resume(saved, given):
+    """Raise ``ValueError`` unless the settings ``given`` (name -> value; ``None``: not given)
+    agree with the ``saved`` ``RunConfig``; ``epochs`` may change. All differences are
+    named in one message, each with the value given and the saved value."""
+    changes = describe_changes(saved, {k: v for k, v in given.items() if k != "epochs"})
+    if changes:
         raise ValueError("--resume continues a run with its saved settings (only --epochs may "
-                         f"change); got {listed}")
+                         f"change); got {changes}")

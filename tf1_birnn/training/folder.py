@@ -10,7 +10,7 @@ reads and writes them, each JSON file atomically (a kill leaves the old file or 
   is built, so a run that cannot start leaves no folder;
 - ``RunFolder.open(run_dir)`` reads an existing run's config and history, checked once.
 
-Kept apart from ``tf1_birnn.training.run`` (which builds graphs) so that the commands can
+Kept apart from the modules that build graphs (``session``, ``run``) so that the commands can
 check a run folder, a run name or a ``--utterance`` before TensorFlow is imported.
 """
 import errno
@@ -189,9 +189,18 @@ class RunFolder:
         rather than relabel its checkpoints (e.g. its manifests deleted: ``model.ckpt-1``
         would read as a run made before manifests, holding 1 epoch, while history.json
         records 2)."""
-        if not checkpoints or not self.has_history():
+        if not self.has_history():
             return
-        recorded, newest = len(self.history), checkpoints[0]
+        # read afresh: another process may have finished an epoch since the folder was opened
+        _, self.history, self.corpus = _read_run(self.path)
+        recorded = len(self.history)
+        if not checkpoints:
+            if recorded > 1:  # (one row: killed before its first checkpoint counted)
+                raise CheckpointError(f"the records of run {self.path!r} disagree: history.json "
+                                      f"records {recorded} epochs but no checkpoint is left; "
+                                      "the run is left as it is")
+            return
+        newest = checkpoints[0]
         legacy = not newest.verified
         zero = legacy and any(f.startswith(f"{PREFIX}-0.") for f in os.listdir(self.path))
         if not zero and recorded == newest.epoch + 1 or not legacy and recorded > newest.epoch:

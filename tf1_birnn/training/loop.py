@@ -64,7 +64,7 @@ def _check_train_batch(net, batch):
                          f"{len(batch[2])} (build it with variable_length=True)")
 
 
-def train_epoch(sess, net, train, rng, batch_size, keep_rate, cell_keep_rate=None,
+def train_epoch(sess, net, train, rng, batch_size, keep_rate, *, cell_keep_rate=None,
                 on_step=None, show_progress=True, desc="train"):
     """One pass of Adam steps over the shuffled ``train`` pairs; return the step losses.
 

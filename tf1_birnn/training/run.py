@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from ..data.helpers import check_split, data_prer, train_test_split
 from ..data.loader import corpus_fingerprint
-from .checkpoints import CheckpointError, last_checkpoint, remove_leftovers
+from .checkpoints import last_checkpoint, remove_leftovers
 from .config import PRESETS, RunConfig, preset_config
 from .folder import RunFolder, find_runs, open_run
 from .oserrors import os_errors
@@ -86,6 +86,7 @@ def resume_run(folder, X, Y, epochs=None, out=print, show_progress=True):
     (``None``: its saved total). Returns its path."""
     train, test, fingerprint = _split(X, Y)
     with folder.lock(), os_errors(folder.path):
+        folder = RunFolder.open(folder.path)  # as it is now that we hold the lock
         done = _epochs_to_resume(folder, fingerprint)
         total = epochs or folder.config.epochs
         if total < done:
@@ -124,9 +125,4 @@ def _epochs_to_resume(folder, fingerprint):
                          f"(recorded {folder.corpus}, loaded {fingerprint}; data: "
                          f"{folder.config.data}); the run is left as it is")
     folder.check_records(checkpoints)
-    done = checkpoints[0].epoch + 1 if checkpoints else 0
-    if not done and len(folder.history) > 1:
-        raise CheckpointError(f"the records of run {folder.path!r} disagree: history.json "
-                              f"records {len(folder.history)} epochs but no checkpoint is "
-                              "left; the run is left as it is")
-    return done
+    return checkpoints[0].epoch + 1 if checkpoints else 0

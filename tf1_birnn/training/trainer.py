@@ -68,7 +68,7 @@ class Trainer:
         rng = np.random.default_rng([self.config.seed, k])  # the same order if resumed
         try:
             train_epoch(self.sess, self.net, self.train, rng, self.config.batch_size,
-                        self.config.keep_rate, self.config.cell_keep_rate,
+                        self.config.keep_rate, cell_keep_rate=self.config.cell_keep_rate,
                         on_step=lambda i, loss: self.writer.step_loss(first_step + i, loss),
                         show_progress=self.show_progress, desc=f"epoch {k}")
         except TrainingDiverged as err:

@@ -22,7 +22,8 @@ Sizes (``plan.SIZES``): ``full`` is the tutorial's own settings (``RunConfig``'s
 tests. Every size trains one utterance per Adam step, as the tutorial, and uses the fast RNN
 path (``tf1_birnn.core.fast``, equal to the faithful path to float32 round-off, see
 ``tests/test_fast.py``). ``--epochs``, ``--num-units``, ``--learning-rate`` and
-``--keep-rate`` are ``RunConfig``'s own flags, given to every model.
+``--keep-rate`` are ``RunConfig``'s own flags, given to every model; ``--cell-keep-rate`` to
+the models with dropout inside the cells.
 
 A reproduction lives in ``<logdir>/<name>/`` (default name ``reproduce-<size>-<data>``).
 Running the same command again continues it: finished models are skipped and an interrupted
@@ -33,9 +34,11 @@ for a GPU: no GPU was measured by this project. Before each model a run prints i
 seconds per epoch so far.
 
 Beyond the blog, the tutorial's last suggestion ("rnn的dropout"): ``lv2_variational`` and
-``lv2_candidate`` are LV2 with dropout inside the cells (``tf1_birnn.core.dropout``) at the
-run's keep rate (``--keep-rate``), not run by default (``DEFAULT_MODELS`` are the blog's
-five): ``--models lv2,lv2_variational,lv2_candidate --seeds 55,56,57``.
+``lv2_candidate`` are LV2 with dropout inside the cells (``tf1_birnn.core.dropout``) at
+``--cell-keep-rate`` (default: the run's ``--keep-rate``), not run by default
+(``DEFAULT_MODELS`` are the blog's five): ``--models lv2,lv2_variational,lv2_candidate
+--seeds 55,56,57``; with ``--validation`` on the training split only, to choose that keep
+rate without the test set (docs/results.md).
 
 Where this differs from the blog: every model gets the same epochs (the blog ran LV1 for 10,
 LV2 for 200); the two-layer network is run both truly stacked and with the tutorial's code,
@@ -64,6 +67,7 @@ __all__ = ["reproduce", "register", "run", "SETTING_FLAGS", "add_setting_args"]
 
 # the RunConfig settings that reproduce has a flag for, given to every model
 SETTING_FLAGS = ("epochs", "num_units", "learning_rate", "keep_rate", "cell_keep_rate")
+PLOT_FORMATS = (".png", ".svg", ".pdf")  # what --plot can write (its extension says which)
 # the blog's experiment that each model's GPU timing comes from (the others have none)
 _BLOG_TIMING = {"lv1": "lv1_lstm", "lv2": "lv2_bigru"}
 
@@ -245,7 +249,8 @@ def register(sub):
     p.add_argument("--max-utterances", type=positive_int, help="use only the first N")
     p.add_argument("--max-frames", type=positive_int, help="cut utterances to N frames")
     p.add_argument("--report", help="write the Markdown table here too")
-    p.add_argument("--plot", help="plot the curves over the blog's to this PNG (matplotlib)")
+    p.add_argument("--plot", help="plot the curves over the blog's to this .png, .svg or .pdf "
+                   "(matplotlib)")
     p.add_argument("--force", action="store_true",
                    help="replace existing --report/--plot files")
     add_data_args(p)
@@ -257,6 +262,8 @@ def run(args):
     for path in (args.report, args.plot):
         if path and os.path.exists(path) and not args.force:
             raise UsageError(f"{path!r} exists; pass --force to replace it")
+    if args.plot and os.path.splitext(args.plot)[1].lower() not in PLOT_FORMATS:
+        raise UsageError(f"--plot must end in {', '.join(PLOT_FORMATS)}; got {args.plot!r}")
     data = cut_data(describe_data(args), args.max_utterances, args.max_frames)
     X, Y = data.load()
     name = args.name or default_name(args.size, data)

@@ -7,14 +7,14 @@ a preset plus its own overrides (``MODELS``). Every setting comes from
 
 A reproduction lives in ``<logdir>/<name>/<model>/`` (``Plan``). The same command continues
 it: a model whose folder exists resumes, and a folder made with other settings or data is
-refused (``check_same_plan``, through ``tf1_birnn.training.config.check_resume``).
+refused (``check_same_plan``, through ``RunConfig.diff``).
 """
 import os
 from dataclasses import dataclass, fields
 
 from ...data.source import DataSource
 from ...training import checkpoints
-from ...training.config import RunConfig, check_resume, preset_config
+from ...training.config import RunConfig, preset_config
 from ...training.folder import open_run
 from ..usage import UsageError
 
@@ -163,9 +163,9 @@ def check_same_plan(run_dir, config):
         raise UsageError(f"{run_dir} was trained on {DataSource.from_json(saved.data).describe()}"
                          f"; this command uses {DataSource.from_json(config.data).describe()}: "
                          "choose another --name")
-    given = {f.name: getattr(config, f.name) for f in fields(RunConfig) if f.name != "data"}
-    try:
-        check_resume(saved, given)
-    except ValueError as err:
-        raise UsageError(f"{run_dir} was made with other settings: {err}; or choose another "
-                         "--name") from None
+    changes = {k: v for k, v in saved.diff(config).items() if k not in ("data", "epochs")}
+    if changes:
+        listed = ", ".join(f"{k} {ours!r} there, {theirs!r} here"
+                           for k, (ours, theirs) in changes.items())
+        raise UsageError(f"{run_dir} was made with other settings ({listed}): choose another "
+                         "--name")

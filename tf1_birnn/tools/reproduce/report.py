@@ -189,8 +189,8 @@ def plot_curves(summary, path):
                  f"{summary['size']} size) "
                  "vs the blog (original data, 1024 units)", fontsize=9)
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=110)
+    png = io.BytesIO()  # in the format the path's extension names (.png, .svg, .pdf...)
+    fig.savefig(png, format=os.path.splitext(path)[1][1:].lower() or "png", dpi=110)
     plt.close(fig)
     write_atomic(path, png.getvalue())
 
