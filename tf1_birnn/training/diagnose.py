@@ -4,8 +4,10 @@ to try.
 A ReLU unit is dead when it outputs 0 on (nearly) every frame: no gradient reaches its
 weights, so it stays dead. Here "dead" means 0 on at least ``DEAD_FRAMES`` (99%) of the
 frames evaluated. When every unit of a layer is dead, that layer passes on a constant and
-the network predicts a constant: the loss sticks at 1.000, the variance of the
-standardized labels. This happens with ``--num-units 16`` or ``32`` (a few large Adam
+the network predicts a constant: the loss is 1.000, the variance of the
+standardized labels, until enough units come back (the training frames and the frames a
+unit still fires on pass some gradient: runs at ``--num-units 16`` and ``32`` have
+recovered within 2-3 epochs, so the warning says "now", not "for good"). This happens with ``--num-units 16`` or ``32`` (a few large Adam
 steps kill a small layer): ``tf1-birnn train --num-units 16 --epochs 3`` ended with every
 unit of ``ff_out1`` dead. Healthy runs have dead units too: ``tf1-birnn train --epochs 2``
 (the quick preset, 128 units) had 85% of ``ff_out0`` dead after epoch 0 and 45% after
@@ -80,5 +82,6 @@ def dead_relu_warning(shares):
     if not dead:
         return None
     return (f"warning: every ReLU unit of {', '.join(dead)} outputs 0 on the test frames "
-            "(dead ReLUs), so the network predicts a constant and the loss stays near "
-            "1.000; try a lower --learning-rate, more --num-units or another --seed")
+            "(dead ReLUs), so the network now predicts a constant (loss near 1.000); small "
+            "networks sometimes recover within a few epochs, else try a lower "
+            "--learning-rate, more --num-units or another --seed")
