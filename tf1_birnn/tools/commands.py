@@ -3,7 +3,6 @@ import argparse
 import io
 import os
 import sys
-from dataclasses import replace
 
 import numpy as np
 
@@ -195,9 +194,9 @@ def _new_run(args):
     preset = settings.pop("preset", DEFAULT_PRESET)
     folder = RunFolder.new(args.logdir, args.run_name, preset)
     data = describe_data(args)
-    config = preset_config(preset, **dict(settings, data=data.to_json()))
-    X, Y = data.load()
-    config = replace(config, D_input=int(X[0].shape[1]), D_label=int(Y[0].shape[1]))
+    config = preset_config(preset, **dict(settings, data=data.to_json()))  # checked, once
+    X, Y = data.load()  # (checked by its loader: 2-D, the same frames in X and Y, >= 1 each)
+    config.D_input, config.D_label = int(X[0].shape[1]), int(Y[0].shape[1])  # the data's sizes
     return folder, X, Y, config
 
 
