@@ -101,12 +101,16 @@ def _read_run(run_dir):
         config = RunConfig(**read_json(path))
     except (TypeError, ValueError) as e:
         raise ValueError(f"{path}: not a run's settings ({e})") from None
-    history, corpus = [], None
+    return (config, *_read_history(run_dir))
+
+
+def _read_history(run_dir):
+    """``(history, corpus)`` of ``run_dir/history.json`` (``([], None)``: none yet)."""
     hist_path = os.path.join(run_dir, "history.json")
-    if os.path.isfile(hist_path):
-        obj = read_json(hist_path)
-        history, corpus = _check_history(obj, hist_path), obj.get("corpus")
-    return config, history, corpus
+    if not os.path.isfile(hist_path):
+        return [], None
+    obj = read_json(hist_path)
+    return _check_history(obj, hist_path), obj.get("corpus")
 
 
 class RunFolder:
@@ -192,7 +196,7 @@ class RunFolder:
         if not self.has_history():
             return
         # read afresh: another process may have finished an epoch since the folder was opened
-        _, self.history, self.corpus = _read_run(self.path)
+        self.history, self.corpus = _read_history(self.path)
         recorded = len(self.history)
         if not checkpoints:
             if recorded > 1:  # (one row: killed before its first checkpoint counted)
